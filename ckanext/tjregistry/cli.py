@@ -1,0 +1,26 @@
+"""``ckan tjregistry ...`` commands."""
+from __future__ import annotations
+
+import click
+
+__all__ = ["tjregistry"]
+
+
+@click.group(short_help="Tianjin registration platform commands")
+def tjregistry() -> None:
+    """Commands of the Tianjin public data resource registration platform."""
+
+
+@tjregistry.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("load")
+def demo_load() -> None:
+    """Create demo institutions, registrants, users and registrations (idempotent)."""
+    from ckanext.tjregistry import demo as demo_data
+
+    summary = demo_data.load()
+    for line in summary:
+        click.echo(line)

@@ -1,0 +1,6 @@
+"""SQLAlchemy models for this extension's tables (created by its Alembic migrations)."""
+from __future__ import annotations
+
+from ckanext.tjregistry.model.application import Application, Event
+
+__all__ = ["Application", "Event"]

@@ -1,0 +1,42 @@
+"""The ``tjregistry`` CKAN plugin: wiring only; behaviour lives in the modules it names."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import ckan.plugins as p
+import ckan.plugins.toolkit as tk
+from ckan.lib.plugins import DefaultTranslation
+
+from ckanext.tjregistry import indexing
+
+
+@tk.blanket.actions
+@tk.blanket.auth_functions
+@tk.blanket.helpers
+@tk.blanket.validators
+@tk.blanket.blueprints
+@tk.blanket.cli
+@tk.blanket.config_declarations
+class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation):
+    p.implements(p.IConfigurer)
+    p.implements(p.ITranslation)
+    p.implements(p.IPackageController, inherit=True)
+
+    # IConfigurer
+    def update_config(self, config: Any) -> None:
+        tk.add_template_directory(config, "templates")
+        tk.add_resource("assets", "tjregistry")
+
+    # ITranslation: the catalogues ship as the ckanext.tjregistry.i18n package.
+    def i18n_directory(self) -> str:
+        from ckanext.tjregistry import i18n
+
+        return os.path.dirname(os.path.abspath(i18n.__file__))
+
+    def i18n_domain(self) -> str:
+        return "ckanext-tjregistry"
+
+    # IPackageController
+    def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return indexing.before_dataset_index(pkg_dict)
