@@ -5,6 +5,7 @@
 #   services/stack.sh start        PostgreSQL, Redis, Solr (each only if not running)
 #   services/stack.sh stop         stops everything started from this run directory
 #   services/stack.sh status
+#   services/stack.sh ensure-core NAME [CONFIGSET] | ensure-db NAME
 #
 # State and logs live in $TJ_RUN_DIR (default .run/, git-ignored).
 set -euo pipefail
@@ -97,10 +98,7 @@ start_postgres() {
   fi
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'" | grep -q 1 \
     || psql_admin -c "CREATE ROLE $PG_USER LOGIN SUPERUSER PASSWORD '$PG_PASSWORD'" >/dev/null
-  for db in $PG_DATABASES; do
-    psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
-      || { log "creating database $db"; psql_admin -c "CREATE DATABASE $db OWNER $PG_USER ENCODING 'UTF8' TEMPLATE template0" >/dev/null; }
-  done
+  for db in $PG_DATABASES; do ensure_db "$db"; done
 }
 
 psql_admin() { as_postgres psql -X -q -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d postgres "$@"; }
@@ -199,6 +197,28 @@ stop_solr() {
   rm -f "$SOLR_PIDFILE"
 }
 
+# A core created at run time (e.g. a separate test core for a parallel run);
+# it lives until the next Solr configuration change rewrites the Solr home.
+ensure_core() {
+  local core="$1" configset="${2:-tjregistry}"
+  solr_core_ready "$core" && return
+  local dir="$SOLR_HOME/$core"
+  mkdir -p "$dir/conf" "$TJ_RUN_DIR/solr/data/$core"
+  cp "$SOLR_SRC/configsets/common/"* "$SOLR_SRC/configsets/$configset/"* "$dir/conf/"
+  rm -f "$dir/core.properties"
+  curl -fsS -o /dev/null -G "http://127.0.0.1:$SOLR_PORT/solr/admin/cores" \
+    --data-urlencode action=CREATE --data-urlencode "name=$core" \
+    --data-urlencode "instanceDir=$dir" --data-urlencode "dataDir=$TJ_RUN_DIR/solr/data/$core" \
+    || die "could not create Solr core $core"
+  log "created Solr core $core"
+}
+
+ensure_db() {
+  local db="$1"
+  psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname='$db'" | grep -q 1 \
+    || { log "creating database $db"; psql_admin -c "CREATE DATABASE $db OWNER $PG_USER ENCODING 'UTF8' TEMPLATE template0" >/dev/null; }
+}
+
 # ----------------------------------------------------------------- common ---
 wait_for() {
   local what="$1" seconds="$2"; shift 2
@@ -222,5 +242,7 @@ case "${1:-}" in
   start) start_postgres; start_redis; start_solr ;;
   stop) stop_solr; stop_redis; stop_postgres ;;
   status) status ;;
+  ensure-core) ensure_core "$2" "${3:-tjregistry}" ;;
+  ensure-db) ensure_db "$2" ;;
   *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
 esac
