@@ -1,8 +1,49 @@
-"""What this extension adds to, and removes from, a dataset's Solr document."""
+"""The one place where the plugin's dataset hooks fan out to each module.
+
+Each tuple lists, in order, the functions that see a dataset dict at that point:
+metadata (schema-derived index fields), workflow (registration state),
+certificates (codes and validity), and access control (restricted fields),
+which always runs last so that nothing added before it can leak.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+DatasetHook = Callable[[dict[str, Any]], dict[str, Any]]
+SearchHook = Callable[[dict[str, Any]], dict[str, Any]]
+
+# Solr document of a dataset, before it is sent to Solr.
+INDEX_HOOKS: tuple[DatasetHook, ...] = ()
+# package_show output (and package_search results, which are built from it).
+SHOW_HOOKS: tuple[DatasetHook, ...] = ()
+# package_search parameters, before the query reaches Solr.
+SEARCH_HOOKS: tuple[SearchHook, ...] = ()
+# package_search results, after Solr answered.
+SEARCH_RESULT_HOOKS: tuple[Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]], ...] = ()
 
 
 def before_dataset_index(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    for hook in INDEX_HOOKS:
+        pkg_dict = hook(pkg_dict)
     return pkg_dict
+
+
+def after_dataset_show(pkg_dict: dict[str, Any]) -> dict[str, Any]:
+    for hook in SHOW_HOOKS:
+        pkg_dict = hook(pkg_dict)
+    return pkg_dict
+
+
+def before_dataset_search(search_params: dict[str, Any]) -> dict[str, Any]:
+    for hook in SEARCH_HOOKS:
+        search_params = hook(search_params)
+    return search_params
+
+
+def after_dataset_search(
+    search_results: dict[str, Any], search_params: dict[str, Any]
+) -> dict[str, Any]:
+    for hook in SEARCH_RESULT_HOOKS:
+        search_results = hook(search_results, search_params)
+    return search_results

@@ -37,6 +37,17 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation):
     def i18n_domain(self) -> str:
         return "ckanext-tjregistry"
 
-    # IPackageController
+    # IPackageController: see indexing.py for what each hook does.
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return indexing.before_dataset_index(pkg_dict)
+
+    def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
+        return indexing.after_dataset_show(pkg_dict)
+
+    def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
+        return indexing.before_dataset_search(search_params)
+
+    def after_dataset_search(
+        self, search_results: dict[str, Any], search_params: dict[str, Any]
+    ) -> dict[str, Any]:
+        return indexing.after_dataset_search(search_results, search_params)

@@ -5,8 +5,8 @@ import pysolr
 import pytest
 
 import ckan.lib.search as search
-import ckan.plugins as p
 import ckan.model as model
+import ckan.plugins as p
 from ckan.lib.redis import connect_to_redis
 from ckan.tests import factories, helpers
 
