@@ -68,6 +68,7 @@ setup(
         "ckanext-dcat==2.4.4",
         "pysolr>=3.9",
         "psycopg2>=2.9",
+        "chinese-calendar>=1.11",
     ],
     entry_points={
         "ckan.plugins": [
