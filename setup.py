@@ -69,6 +69,10 @@ setup(
         "pysolr>=3.9",
         "psycopg2>=2.9",
         "chinese-calendar>=1.11",
+        "tongsuopy==1.0.1",
+        "fpdf2>=2.8.9,<3",
+        "segno>=1.6,<2",
+        "pypdf>=7.1,<8",
     ],
     entry_points={
         "ckan.plugins": [

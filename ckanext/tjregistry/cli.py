@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import click
 
+from ckanext.tjregistry.certificates.cli import certificate
+
 __all__ = ["tjregistry"]
 
 
@@ -24,3 +26,6 @@ def demo_load() -> None:
     summary = demo_data.load()
     for line in summary:
         click.echo(line)
+
+
+tjregistry.add_command(certificate)

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ckanext.tjregistry.certificates import hooks as certificate_hooks
+
 DatasetHook = Callable[[dict[str, Any]], dict[str, Any]]
 SearchHook = Callable[[dict[str, Any]], dict[str, Any]]
 
 # Solr document of a dataset, before it is sent to Solr.
-INDEX_HOOKS: tuple[DatasetHook, ...] = ()
+INDEX_HOOKS: tuple[DatasetHook, ...] = (certificate_hooks.index_hook,)
 # package_show output (and package_search results, which are built from it).
-SHOW_HOOKS: tuple[DatasetHook, ...] = ()
+SHOW_HOOKS: tuple[DatasetHook, ...] = (certificate_hooks.show_hook,)
 # package_search parameters, before the query reaches Solr.
 SEARCH_HOOKS: tuple[SearchHook, ...] = ()
 # package_search results, after Solr answered.

@@ -15,7 +15,7 @@ CATEGORY_LABELS: dict[str, tuple[str, str]] = {
     "data-product": ("公共数据产品和服务", "Public data product or service"),
 }
 REGISTRATION_TYPE_LABELS: dict[str, tuple[str, str]] = {
-    "first": ("首次登记", "First registration"),
+    "initial": ("首次登记", "Initial registration"),
     "change": ("变更登记", "Change registration"),
     "correction": ("更正登记", "Correction registration"),
 }

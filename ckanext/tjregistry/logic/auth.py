@@ -1,4 +1,16 @@
 """Authorization functions of this extension (registered by ``tk.blanket.auth_functions``)."""
 from __future__ import annotations
 
-__all__: list[str] = []
+from ckanext.tjregistry.logic.certificate_auth import (
+    certificate_key_list,
+    certificate_renew,
+    certificate_show,
+    certificate_verify,
+)
+
+__all__: list[str] = [
+    "certificate_key_list",
+    "certificate_renew",
+    "certificate_show",
+    "certificate_verify",
+]

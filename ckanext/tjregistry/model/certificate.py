@@ -42,6 +42,7 @@ class Certificate(tk.BaseModel):
     status = sa.Column(sa.UnicodeText, nullable=False, index=True)
     status_reason = sa.Column(sa.UnicodeText, nullable=True)
     status_changed_at = sa.Column(sa.DateTime, nullable=True)
+    status_changed_by = sa.Column(sa.UnicodeText, nullable=True)
     issued_at = sa.Column(sa.DateTime, nullable=False)
     valid_from = sa.Column(sa.Date, nullable=False)
     valid_until = sa.Column(sa.Date, nullable=False, index=True)

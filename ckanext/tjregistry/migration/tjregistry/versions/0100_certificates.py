@@ -29,6 +29,7 @@ def upgrade():
         sa.Column("status", sa.UnicodeText, nullable=False, index=True),
         sa.Column("status_reason", sa.UnicodeText, nullable=True),
         sa.Column("status_changed_at", sa.DateTime, nullable=True),
+        sa.Column("status_changed_by", sa.UnicodeText, nullable=True),
         sa.Column("issued_at", sa.DateTime, nullable=False),
         sa.Column("valid_from", sa.Date, nullable=False),
         sa.Column("valid_until", sa.Date, nullable=False, index=True),
