@@ -1,4 +1,42 @@
 """Template helpers of this extension (registered by ``tk.blanket.helpers``)."""
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.tjregistry import access, metadata, vocabularies
+
+
+def tjregistry_vocabulary_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
+    """Scheming ``choices_helper``: the choices of the field's ``vocabulary``."""
+    return vocabularies.choices(field["vocabulary"], field.get("vocabulary_values"))
+
+
+def tjregistry_vocabulary_label(vocabulary: str, value: str) -> str:
+    return vocabularies.label(vocabulary, value, tk.h.lang() or "zh_Hans_CN")
+
+
+def tjregistry_field_groups(
+    schema: dict[str, Any], fields: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    return metadata.field_groups(schema, fields)
+
+
+def tjregistry_is_sysadmin() -> bool:
+    """Whether the current user may change platform-managed organization fields."""
+    user = tk.current_user
+    return bool(user and user.is_authenticated and getattr(user, "sysadmin", False))
+
+
+def tjregistry_restricted_fields(dataset_type: str | None = None) -> list[str]:
+    return sorted(access.restricted_dataset_fields(dataset_type))
+
+
+__all__: list[str] = [
+    "tjregistry_field_groups",
+    "tjregistry_is_sysadmin",
+    "tjregistry_restricted_fields",
+    "tjregistry_vocabulary_choices",
+    "tjregistry_vocabulary_label",
+]

@@ -8,7 +8,7 @@ import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 
-from ckanext.tjregistry import indexing
+from ckanext.tjregistry import indexing, metadata
 
 
 @tk.blanket.actions
@@ -22,6 +22,7 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
+    p.implements(p.IFacets, inherit=True)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
@@ -42,7 +43,7 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation):
         return indexing.before_dataset_index(pkg_dict)
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
-        return indexing.after_dataset_show(pkg_dict)
+        return indexing.after_dataset_show(pkg_dict, context)
 
     def before_dataset_search(self, search_params: dict[str, Any]) -> dict[str, Any]:
         return indexing.before_dataset_search(search_params)
@@ -51,3 +52,12 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation):
         self, search_results: dict[str, Any], search_params: dict[str, Any]
     ) -> dict[str, Any]:
         return indexing.after_dataset_search(search_results, search_params)
+
+    # IFacets: the registration catalogue's facets (metadata.py).
+    def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:
+        return metadata.dataset_facets(facets_dict, package_type)
+
+    def organization_facets(
+        self, facets_dict: Any, organization_type: str, package_type: str | None
+    ) -> Any:
+        return metadata.organization_facets(facets_dict, organization_type, package_type)
