@@ -1,16 +1,254 @@
-"""Authorization functions of this extension (registered by ``tk.blanket.auth_functions``)."""
+"""Authorization functions of this extension (registered by ``tk.blanket.auth_functions``).
+
+Each workflow action is allowed to the roles its transitions declare in
+``workflow.TRANSITIONS`` (one place); roles are resolved per application through
+``jurisdiction``, so a reviewer never acts outside the jurisdiction. Decisions are
+checked for sysadmins too: administering the platform does not make one a reviewer.
+"""
 from __future__ import annotations
 
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import AuthResult, Context, DataDict
+
+from ckanext.tjregistry import jurisdiction, workflow
 from ckanext.tjregistry.logic.certificate_auth import (
     certificate_key_list,
     certificate_renew,
     certificate_show,
     certificate_verify,
 )
+from ckanext.tjregistry.model import Application, Registration
 
-__all__: list[str] = [
+__all__ = [
     "certificate_key_list",
     "certificate_renew",
     "certificate_show",
     "certificate_verify",
+    "package_delete",
+    "package_update",
+    "registrant_account_bulk_create",
+    "registrant_account_create",
+    "registrant_register",
+    "registrant_verify",
+    "registration_accept",
+    "registration_approve",
+    "registration_history",
+    "registration_history_verify",
+    "registration_late_list",
+    "registration_list",
+    "registration_notification_list",
+    "registration_refuse",
+    "registration_reject",
+    "registration_request_supplement",
+    "registration_resubmit",
+    "registration_revocation_review",
+    "registration_revoke",
+    "registration_show",
+    "registration_status_show",
+    "registration_submit",
+    "registration_withdraw",
+    "registration_withdraw_decide",
 ]
+
+DENIED = "无权执行此操作或不在管辖范围内 / Not allowed (role or jurisdiction)"
+
+
+def _user(context: Context) -> model.User | None:
+    user = context.get("auth_user_obj")
+    if isinstance(user, model.User):
+        return user
+    return model.User.get(context.get("user") or "") if context.get("user") else None
+
+
+def _result(allowed: bool, message: str = DENIED) -> AuthResult:
+    return {"success": True} if allowed else {"success": False, "msg": message}
+
+
+def api_roles(api: str) -> set[str]:
+    """Roles the transition table allows for the API action ``api``."""
+    return {role for t in workflow.TRANSITIONS if t.api == api for role in t.roles}
+
+
+def _roles(user: model.User | None, registrant_id: str, institution_id: str) -> set[str]:
+    return workflow.roles_for(workflow.Actor(user), registrant_id=registrant_id,
+                              institution_id=institution_id)
+
+
+def _application_auth(api: str) -> Any:
+    @tk.auth_sysadmins_check
+    def auth(context: Context, data_dict: DataDict) -> AuthResult:
+        app = model.Session.get(Application, (data_dict or {}).get("id") or "")
+        if app is None:
+            return _result(False, "登记申请不存在 / Application not found")
+        roles = _roles(_user(context), app.registrant_id, app.institution_id)
+        return _result(bool(roles & api_roles(api)))
+
+    auth.__name__ = api
+    return auth
+
+
+registration_resubmit = _application_auth("registration_resubmit")
+registration_accept = _application_auth("registration_accept")
+registration_request_supplement = _application_auth("registration_request_supplement")
+registration_approve = _application_auth("registration_approve")
+registration_reject = _application_auth("registration_reject")
+registration_refuse = _application_auth("registration_refuse")
+registration_withdraw = _application_auth("registration_withdraw")
+registration_withdraw_decide = _application_auth("registration_withdraw_decide")
+
+
+@tk.auth_sysadmins_check
+def registration_submit(context: Context, data_dict: DataDict) -> AuthResult:
+    package = model.Package.get((data_dict or {}).get("package_id") or "")
+    if package is None or not package.owner_org:
+        return _result(False, "数据不存在 / Dataset not found")
+    return _result(jurisdiction.acts_for(_user(context), package.owner_org))
+
+
+def _registration_auth(api: str) -> Any:
+    @tk.auth_sysadmins_check
+    def auth(context: Context, data_dict: DataDict) -> AuthResult:
+        reg = model.Session.get(Registration, (data_dict or {}).get("package_id") or "")
+        if reg is None:
+            return _result(False, "该数据未登记 / The dataset is not registered")
+        roles = _roles(_user(context), reg.registrant_id, reg.institution_id)
+        return _result(bool(roles & api_roles(api)))
+
+    auth.__name__ = api
+    return auth
+
+
+registration_revoke = _registration_auth("registration_revoke")
+registration_revocation_review = _registration_auth("registration_revocation_review")
+
+
+def may_view(user: model.User | None, registrant_id: str, institution_id: str) -> bool:
+    """Registrant members, reviewers in jurisdiction and data-authority officers in scope."""
+    if user is None:
+        return False
+    if user.sysadmin or jurisdiction.capacity(user, registrant_id) is not None:
+        return True
+    if jurisdiction.is_reviewer_for(user, institution_id):
+        return True
+    scope = jurisdiction.authority_scope(user)
+    if scope == "city":
+        return True
+    if scope:
+        institution = jurisdiction.profile(institution_id)
+        return institution is not None and institution.district == scope
+    return False
+
+
+def registration_show(context: Context, data_dict: DataDict) -> AuthResult:
+    app = model.Session.get(Application, (data_dict or {}).get("id") or "")
+    if app is None:
+        return _result(False, "登记申请不存在 / Application not found")
+    return _result(may_view(_user(context), app.registrant_id, app.institution_id))
+
+
+def registration_history(context: Context, data_dict: DataDict) -> AuthResult:
+    data_dict = data_dict or {}
+    user = _user(context)
+    if data_dict.get("id"):
+        app = model.Session.get(Application, data_dict["id"])
+        if app is None:
+            return _result(False, "登记申请不存在 / Application not found")
+        return _result(may_view(user, app.registrant_id, app.institution_id))
+    package = model.Package.get(data_dict.get("package_id") or "")
+    if package is None:
+        return _result(False, "数据不存在 / Dataset not found")
+    reg = model.Session.get(Registration, package.id)
+    latest = (model.Session.query(Application).filter(Application.package_id == package.id)
+              .order_by(Application.created.desc()).first())
+    institution_id = (reg.institution_id if reg else latest.institution_id if latest else "")
+    return _result(may_view(user, package.owner_org or "", institution_id))
+
+
+def registration_status_show(context: Context, data_dict: DataDict) -> AuthResult:
+    # The registration status is public, like the dataset's registration_status field.
+    return {"success": True}
+
+
+def _logged_in(context: Context) -> bool:
+    return _user(context) is not None
+
+
+def registration_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(_logged_in(context), "请先登录 / Log in first")
+
+
+def registration_notification_list(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(_logged_in(context), "请先登录 / Log in first")
+
+
+def registration_history_verify(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(jurisdiction.authority_scope(_user(context)) == "city")
+
+
+def registration_late_list(context: Context, data_dict: DataDict) -> AuthResult:
+    user = _user(context)
+    return _result(bool(jurisdiction.reviewer_institutions(user))
+                   or jurisdiction.authority_scope(user) is not None)
+
+
+def registrant_account_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(jurisdiction.is_city_reviewer(_user(context)))
+
+
+def registrant_account_bulk_create(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(jurisdiction.is_city_reviewer(_user(context)))
+
+
+def registrant_verify(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(jurisdiction.is_city_reviewer(_user(context)))
+
+
+def registrant_register(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(_logged_in(context), "请先登录 / Log in first")
+
+
+def _locked_reason(package_id: str) -> str | None:
+    """Why a dataset may not be edited directly, or None.
+
+    After registration, edits happen only through a change or correction application
+    (Art. 14), so the public keeps seeing the registered version until one is approved.
+    While an application is being handled, the reviewed content must not move either,
+    except when the registrant was asked to supplement it.
+    """
+    package = model.Package.get(package_id)
+    if package is None:
+        return None
+    reg = model.Session.get(Registration, package.id)
+    if reg is not None and reg.status == "registered":
+        return ("已登记的数据只能通过变更或更正登记修改 / A registered dataset can only be "
+                "changed through a change or correction application")
+    app = workflow.open_application(package.id)
+    if app is not None and app.state != "supplement_requested":
+        return ("登记申请办理中,数据暂不能修改 / The dataset cannot be edited while its "
+                "registration application is being handled")
+    return None
+
+
+@tk.chained_auth_function
+def package_update(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+    reason = _locked_reason((data_dict or {}).get("id") or "")
+    if reason:
+        return {"success": False, "msg": reason}
+    return next_auth(context, data_dict)
+
+
+@tk.chained_auth_function
+def package_delete(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+    package_id = (data_dict or {}).get("id") or ""
+    reason = _locked_reason(package_id)
+    if reason is None:
+        package = model.Package.get(package_id)
+        reg = model.Session.get(Registration, package.id) if package else None
+        if reg is not None and reg.status in ("revoked", "expired"):
+            reason = "登记记录须保存 / Registration records are kept"
+    if reason:
+        return {"success": False, "msg": reason}
+    return next_auth(context, data_dict)
