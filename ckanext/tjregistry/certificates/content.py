@@ -106,7 +106,8 @@ def printed_fields(content: dict[str, Any]) -> list[tuple[str, str]]:
         end = _zh_date(period["end"]) if period.get("end") else "—"
         rows.append(("授权运营期限", f"{start} 至 {end}"))
     if int(content.get("version") or 1) > 1:
-        rows.append(("凭证版本", f"第 {content['version']} 版"))
+        renewed = "（续展）" if content.get("issue_reason") == "renewal" else ""
+        rows.append(("凭证版本", f"第 {content['version']} 版{renewed}"))
     return rows
 
 

@@ -108,9 +108,10 @@ def render(envelope: dict[str, Any], issued_at: dt.datetime | None = None) -> by
     pdf.add_page()
     _frame(pdf)
     _heading(pdf, content)
-    _fields(pdf, content)
-    _seal(pdf, content)
-    _qr(pdf, content["verify_url"])
+    bottom_of_fields = _fields(pdf, content)
+    top_of_marks = max(bottom_of_fields + 2, 196.0)
+    _seal(pdf, content, top_of_marks)
+    _qr(pdf, content["verify_url"], top_of_marks)
     _signature(pdf, envelope)
     pdf.embed_file(
         bytes=json.dumps(envelope, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"),
@@ -144,42 +145,67 @@ def _heading(pdf: FPDF, content: dict[str, Any]) -> None:
     pdf.line(30, pdf.get_y() + 3, 180, pdf.get_y() + 3)
 
 
-def _fields(pdf: FPDF, content: dict[str, Any]) -> None:
-    y = 72.0
-    for name, value in printed_fields(content):
+FIELDS_TOP = 66.0
+FIELDS_BOTTOM = 204.0  # the seal and the QR code go below the fields
+VALUE_WIDTH = 112.0
+# (font size, line height, gap between rows) from roomiest to most compact.
+FIELD_LAYOUTS = ((12, 8.0, 2.2), (11, 6.8, 1.6), (10, 5.8, 1.2), (9, 5.0, 1.0), (8, 4.2, 0.8))
+
+
+def _fields_height(pdf: FPDF, rows: list[tuple[str, str]], size: int, line: float,
+                   gap: float) -> float:
+    pdf.set_font("serif", size=size)
+    total = 0.0
+    for _, value in rows:
+        lines = pdf.multi_cell(VALUE_WIDTH, line, value, dry_run=True, output="LINES")
+        total += max(1, len(lines)) * line + gap
+    return total
+
+
+def _fields(pdf: FPDF, content: dict[str, Any]) -> float:
+    """Print the rows in the largest size that fits; return where they end."""
+    rows = printed_fields(content)
+    size, line, gap = FIELD_LAYOUTS[-1]
+    for candidate in FIELD_LAYOUTS:
+        if FIELDS_TOP + _fields_height(pdf, rows, *candidate) <= FIELDS_BOTTOM:
+            size, line, gap = candidate
+            break
+    y = FIELDS_TOP
+    for name, value in rows:
         pdf.set_xy(28, y)
-        pdf.set_font("serif-bold", size=12)
-        pdf.cell(42, 9, name)
+        pdf.set_font("serif-bold", size=size)
+        pdf.cell(42, line, name)
         pdf.set_xy(70, y)
-        pdf.set_font("serif", size=12)
-        pdf.multi_cell(112, 9, value, align="L", new_x="LMARGIN", new_y="NEXT")
-        y = max(pdf.get_y(), y + 9) + 2.5
+        pdf.set_font("serif", size=size)
+        pdf.multi_cell(VALUE_WIDTH, line, value, align="L", new_x="LMARGIN", new_y="NEXT")
+        y = max(pdf.get_y(), y + line) + gap
+    return y
 
 
-def _seal(pdf: FPDF, content: dict[str, Any]) -> None:
+def _seal(pdf: FPDF, content: dict[str, Any], top: float) -> None:
     """A red ring with the institution's name, marking where the signature applies."""
     institution = (content.get("institution") or {}).get("title") or ""
-    centre_x, centre_y, radius = 62.0, 224.0, 21.0
+    radius = 20.0
+    centre_x, centre_y = 62.0, top + radius + 2
     pdf.set_draw_color(*SEAL_RED)
     pdf.set_text_color(*SEAL_RED)
     pdf.set_line_width(1.0)
     pdf.circle(centre_x, centre_y, radius)
     pdf.set_font("serif-bold", size=9 if len(institution) <= 12 else 7)
-    pdf.set_xy(centre_x - radius + 3, centre_y - 9)
-    pdf.multi_cell(2 * radius - 6, 4.5, institution, align="C")
+    pdf.set_xy(centre_x - radius + 4, centre_y - 9)
+    pdf.multi_cell(2 * radius - 8, 4.5, institution, align="C")
     pdf.set_font("serif-bold", size=10)
     pdf.set_xy(centre_x - radius + 3, centre_y + 4)
     pdf.cell(2 * radius - 6, 5, "电子签名", align="C")
     pdf.set_text_color(*INK)
 
 
-def _qr(pdf: FPDF, url: str) -> None:
+def _qr(pdf: FPDF, url: str, top: float) -> None:
     code = segno.make(url, error="m", micro=False)
-    border = 4
-    rows = list(code.matrix_iter(scale=1, border=border))
-    size = 42.0
+    rows = list(code.matrix_iter(scale=1, border=4))
+    size = 40.0
     module = size / len(rows)
-    left, top = 140.0, 196.0
+    left = 142.0
     pdf.set_fill_color(255, 255, 255)
     pdf.rect(left, top, size, size, style="F")
     pdf.set_fill_color(0, 0, 0)
@@ -194,7 +220,7 @@ def _qr(pdf: FPDF, url: str) -> None:
                     style="F",
                 )
     pdf.set_font("serif", size=9)
-    pdf.set_xy(left - 4, top + size + 1)
+    pdf.set_xy(left - 4, top + size + 0.5)
     pdf.cell(size + 8, 5, "扫码核验凭证真伪", align="C")
 
 

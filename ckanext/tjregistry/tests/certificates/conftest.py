@@ -1,0 +1,107 @@
+"""Organizations and datasets for certificate tests, created through CKAN's actions."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+import ckan.model as model
+from ckan.tests import factories, helpers
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def valid_uscc(first17: str) -> str:
+    """Complete a unified social credit code with its GB 32100 check character."""
+    total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
+    return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+@pytest.fixture
+def sysadmin() -> dict[str, Any]:
+    return factories.Sysadmin()
+
+
+@pytest.fixture
+def institution_staff() -> dict[str, Any]:
+    return factories.User(name="heping-reviewer")
+
+
+@pytest.fixture
+def institution(sysadmin, institution_staff) -> dict[str, Any]:
+    return helpers.call_action(
+        "organization_create",
+        {"user": sysadmin["name"]},
+        name="heping-data-center",
+        title="和平区数据发展中心",
+        org_kind="institution",
+        admin_level="district",
+        district_code="120101",
+        users=[{"name": institution_staff["name"], "capacity": "editor"}],
+    )
+
+
+@pytest.fixture
+def registrant_admin() -> dict[str, Any]:
+    return factories.User(name="heping-transport-admin")
+
+
+@pytest.fixture
+def registrant(sysadmin, registrant_admin) -> dict[str, Any]:
+    return helpers.call_action(
+        "organization_create",
+        {"user": sysadmin["name"]},
+        name="heping-transport",
+        title="天津市和平区交通运输局",
+        org_kind="registrant",
+        admin_level="district",
+        district_code="120101",
+        uscc=valid_uscc("11120101MB0312345"),
+        registrant_type="party_gov",
+        users=[{"name": registrant_admin["name"], "capacity": "admin"}],
+    )
+
+
+def make_dataset(sysadmin, registrant, **fields) -> dict[str, Any]:
+    values = {
+        "type": "data-resource",
+        "name": "heping-bus-lines",
+        "title": "和平区公交线路数据（蓟州区·滨海新区联运）",
+        "notes": "公交线路、站点与运营时间。",
+        "owner_org": registrant["id"],
+    }
+    values.update(fields)
+    return helpers.call_action("package_create", {"user": sysadmin["name"]}, **values)
+
+
+@pytest.fixture
+def resource_dataset(sysadmin, registrant) -> dict[str, Any]:
+    return make_dataset(sysadmin, registrant)
+
+
+@pytest.fixture
+def product_dataset(sysadmin, registrant) -> dict[str, Any]:
+    return make_dataset(
+        sysadmin,
+        registrant,
+        type="data-product",
+        name="heping-bus-arrival-service",
+        title="和平区公交实时到站服务",
+        authorization_start="2025-07-01",
+        authorization_end="2028-06-30",
+    )
+
+
+@pytest.fixture
+def today() -> dt.date:
+    from ckanext.tjregistry.certificates.issuance import local_today
+
+    return local_today()
+
+
+def certificate_count() -> int:
+    from ckanext.tjregistry.model.certificate import Certificate
+
+    return model.Session.query(Certificate).count()
