@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ckanext.tjregistry.certificates.cli import certificate
+from ckanext.tjregistry.workflow_cli import COMMANDS as WORKFLOW_COMMANDS
 
 __all__ = ["tjregistry"]
 
@@ -29,3 +30,5 @@ def demo_load() -> None:
 
 
 tjregistry.add_command(certificate)
+for command in WORKFLOW_COMMANDS:
+    tjregistry.add_command(command)

@@ -1,0 +1,102 @@
+"""``ckan tjregistry workflow ...``, ``history verify`` and ``verify-history`` commands."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.group(short_help="Registration workflow: deadlines, late registrations, publicity")
+def workflow() -> None:
+    """Registration workflow commands."""
+
+
+@workflow.command("overdue")
+def overdue() -> None:
+    """List open applications past the deadline of their current step (working days)."""
+    from ckanext.tjregistry import jurisdiction, workdays
+    from ckanext.tjregistry import workflow as machine
+
+    today = workdays.local_today()
+    rows = machine.overdue(today)
+    for app, state, due in rows:
+        institution = jurisdiction.profile(app.institution_id)
+        click.echo(f"{app.id}\t{state}\tdue {due.isoformat()}\t"
+                   f"{workdays.workdays_between(due, today)} working days late\t"
+                   f"{institution.name if institution else '-'}")
+    click.echo(f"{len(rows)} overdue")
+
+
+@workflow.command("late")
+def late() -> None:
+    """List datasets whose first registration is late (Art. 18)."""
+    from ckanext.tjregistry import late as late_registrations
+
+    rows = late_registrations.late_registrations()
+    for row in rows:
+        click.echo(f"{row['name']}\tstarted {row['activity_start']}\tdue {row['deadline']}\t"
+                   f"submitted {row['submitted'] or '-'}\t{row['workdays_late']} working days")
+    click.echo(f"{len(rows)} late")
+
+
+@workflow.command("close-publicity")
+def close_publicity() -> None:
+    """Close every publicity period that has ended (then the certificate is issued)."""
+    from ckanext.tjregistry import workflow as machine
+
+    closed = 0
+    for app in machine.due_publicity():
+        try:
+            machine.close_publicity(app.id)
+            closed += 1
+        except Exception as error:  # one application must not stop the sweep
+            click.echo(f"{app.id}: {error}", err=True)
+    click.echo(f"{closed} publicity periods closed")
+
+
+@workflow.command("calendar")
+@click.argument("years", nargs=-1, type=int)
+def calendar(years: tuple[int, ...]) -> None:
+    """Show where each year's holiday calendar comes from (package, override, fallback)."""
+    from ckanext.tjregistry import workdays
+
+    cal = workdays.calendar()
+    if not years:
+        today = workdays.local_today()
+        years = (today.year, today.year + 1)
+    for year in years:
+        note = " (provisional)" if year in cal.overrides and cal.overrides[year].provisional else ""
+        click.echo(f"{year}\t{cal.source(year)}{note}")
+
+
+def _verify() -> None:
+    from ckanext.tjregistry import history
+
+    result = history.verify()
+    for problem in result.problems:
+        click.echo(f"event {problem['event_id']}: {problem['problem']} ({problem['detail']})")
+    if result.ok:
+        click.echo(f"history intact: {result.length} events")
+        return
+    click.echo(f"history BROKEN: {len(result.problems)} problems in {result.length} events")
+    sys.exit(1)
+
+
+@click.group(short_help="Registration history")
+def history() -> None:
+    """The tamper-evident registration history."""
+
+
+@history.command("verify")
+def history_verify() -> None:
+    """Verify the hash chain of the registration history (exit 1 if broken)."""
+    _verify()
+
+
+@click.command("verify-history")
+def verify_history() -> None:
+    """Verify the hash chain of the registration history (exit 1 if broken)."""
+    _verify()
+
+
+COMMANDS = (workflow, history, verify_history)
