@@ -78,6 +78,9 @@ setup(
         "ckan.plugins": [
             "tjregistry = ckanext.tjregistry.plugin:TjRegistryPlugin",
         ],
+        "ckan.rdf.profiles": [
+            "tjregistry = ckanext.tjregistry.dcat.profile:TjRegistryProfile",
+        ],
         "babel.extractors": [
             "ckan = ckan.lib.extract:extract_ckan",
         ],

@@ -12,13 +12,15 @@ from typing import Any
 
 from ckanext.tjregistry import access, metadata, workflow
 from ckanext.tjregistry.certificates import hooks as certificate_hooks
+from ckanext.tjregistry.dcat import publication as dcat_publication
 
 DatasetHook = Callable[[dict[str, Any]], dict[str, Any]]
 SearchHook = Callable[[dict[str, Any]], dict[str, Any]]
 
 # Solr document of a dataset, before it is sent to Solr.
 INDEX_HOOKS: tuple[DatasetHook, ...] = (
-    metadata.index_fields, workflow.index_hook, certificate_hooks.index_hook)
+    metadata.index_fields, workflow.index_hook, certificate_hooks.index_hook,
+    dcat_publication.index_hook)
 # package_show output (and package_search results, which are built from it).
 # CKAN ignores what after_dataset_show returns: these hooks must change the dict in place.
 SHOW_HOOKS: tuple[DatasetHook, ...] = (workflow.show_hook, certificate_hooks.show_hook)

@@ -24,6 +24,13 @@ from ckanext.tjregistry.access import (
     organization_followee_list,
     organization_show,
 )
+from ckanext.tjregistry.dcat.logic import (
+    dcat_catalog_search,
+    dcat_catalog_show,
+    dcat_dataset_show,
+    registration_export_list,
+    registration_export_show,
+)
 from ckanext.tjregistry.logic import schema as schemas
 from ckanext.tjregistry.logic.certificate_action import (
     certificate_key_list,
@@ -67,6 +74,15 @@ __all__ += [
     "followee_list",
     "organization_followee_list",
     "organization_show",
+]
+# ckanext-dcat's RDF actions restricted to published registrations, and the
+# registration-results export for the national platform (dcat/).
+__all__ += [
+    "dcat_catalog_search",
+    "dcat_catalog_show",
+    "dcat_dataset_show",
+    "registration_export_list",
+    "registration_export_show",
 ]
 
 

@@ -14,6 +14,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.tjregistry import jurisdiction, workflow
+from ckanext.tjregistry.dcat.auth import registration_export_list, registration_export_show
 from ckanext.tjregistry.logic.certificate_auth import (
     certificate_key_list,
     certificate_renew,
@@ -52,6 +53,7 @@ __all__ = [
     "registration_withdraw",
     "registration_withdraw_decide",
 ]
+__all__ += ["registration_export_list", "registration_export_show"]
 
 DENIED = "无权执行此操作或不在管辖范围内 / Not allowed (role or jurisdiction)"
 

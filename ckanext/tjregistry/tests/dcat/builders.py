@@ -1,0 +1,146 @@
+"""A demo-like published catalogue, built through the real workflow and certificates.
+
+Registrations reach the catalogue the only way they can in production: the
+registrant submits, the institution accepts and approves, publicity (when the
+rules require it) runs out, and the certificate subsystem issues the certificate.
+Every restricted field carries a value no public field uses, so that a test can
+look for it in any output.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ckan.tests import helpers
+
+from ckanext.tjregistry import workdays, workflow
+from ckanext.tjregistry.model import Application
+from ckanext.tjregistry.tests import samples
+from ckanext.tjregistry.tests.workflow_helpers import (
+    World,
+    build_world,
+    call_as,
+    set_org_fields,
+    submit,
+)
+
+SECRET = "机密"
+
+
+def secrets_for(tag: str) -> dict[str, Any]:
+    """Restricted field values unique to one dataset (``tag``)."""
+    return {
+        "contact_name": f"{SECRET}联系人{tag}",
+        "contact_phone": f"022-8{abs(hash(tag)) % 10**7:07d}",
+        "contact_email": f"secret-{tag}@hidden.example.org",
+        "storage_location": f"{SECRET}存储位置{tag}",
+        "evidence_provider": f"{SECRET}存证机构{tag}",
+        "evidence_cert_no": f"CZ-SECRET-{tag}",
+        "internal_review_note": f"{SECRET}审核意见{tag}",
+        "agent_name": f"{SECRET}代理机构{tag}",
+    }
+
+
+def restricted_values(dataset: dict[str, Any]) -> list[str]:
+    """The distinctive restricted values a built dataset carries."""
+    return [v for k, v in secrets_for(dataset["_tag"]).items() if k in dataset["_restricted"]]
+
+
+@dataclass
+class Catalog:
+    world: World
+    published: list[dict[str, Any]] = field(default_factory=list)
+    unpublished: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def by_name(self, name: str) -> dict[str, Any]:
+        for dataset in [*self.published, *self.unpublished.values()]:
+            if dataset["name"] == name:
+                return dataset
+        raise KeyError(name)
+
+
+def _create(org: dict[str, Any], builder: Any, tag: str, **overrides: Any) -> dict[str, Any]:
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})["name"]
+    data = builder(org["id"], name=f"{tag}-{uuid.uuid4().hex[:6]}", **overrides)
+    restricted = {k: v for k, v in secrets_for(tag).items() if k in data}
+    data.update(restricted)
+    created = helpers.call_action("package_create", {"ignore_auth": True, "user": site_user},
+                                  **data)
+    created["_tag"] = tag
+    created["_restricted"] = sorted(restricted)
+    return created
+
+
+def certify(clerk: dict[str, Any], reviewer: dict[str, Any],
+            dataset: dict[str, Any]) -> dict[str, Any]:
+    """Register ``dataset`` through the workflow until its certificate is issued."""
+    app = submit(clerk, dataset)
+    call_as(reviewer, "registration_accept", id=app["id"])
+    app = call_as(reviewer, "registration_approve", id=app["id"])
+    if app["state"] == "publicity":
+        # Publicity lasts ten working days: let it run out, then close it as the platform does.
+        with workflow.transaction() as session:
+            session.query(Application).filter_by(id=app["id"]).update(
+                {"publicity_end": workdays.local_today() - dt.timedelta(days=1)})
+        workflow.close_publicity(app["id"])
+    shown = helpers.call_action("package_show", id=dataset["id"])
+    assert shown["registration_status"] == "registered", shown["registration_status"]
+    assert shown["certificate_status"] == "valid" and shown["registration_code"]
+    dataset.update({k: shown[k] for k in ("registration_code", "certificate_valid_until",
+                                          "registration_status", "certificate_status")})
+    return dataset
+
+
+def build_catalog() -> Catalog:
+    world = build_world()
+    for key, uscc in (("city_reg", samples.USCC_VALID[0]), ("hp_reg", samples.USCC_VALID[1]),
+                      ("bh_reg", samples.USCC_VALID[2])):
+        set_org_fields(world.orgs[key]["id"], uscc=uscc)
+    catalog = Catalog(world)
+    w = world
+
+    # Published: resources of three registrants, with varied sharing and opening.
+    bus = certify(w.city_clerk, w.city_reviewer, _create(w.city_reg, samples.data_resource, "bus"))
+    schools = certify(w.hp_clerk, w.hp_reviewer, _create(
+        w.hp_reg, samples.data_resource, "schools", title="和平区中小学学校名录",
+        industry_code="P", data_kind="semi_structured", update_frequency="annual",
+        share_type="unconditional", share_condition="", open_type="unconditional",
+        open_condition="", access_method="open", in_authorized_operation=False,
+        spatial=["120101"], temporal_end="",
+        resources=[{"url": "https://data.tj.gov.cn/schools.csv", "name": "学校名录",
+                    "format": "CSV", "resource_kind": "data"},
+                   {"url": "https://data.tj.gov.cn/schools-dict.xlsx", "name": "数据字典",
+                    "format": "XLSX", "resource_kind": "dictionary"}]))
+    air = certify(w.bh_clerk, w.bh_reviewer, _create(
+        w.bh_reg, samples.data_resource, "air", title="滨海新区空气质量监测数据",
+        industry_code="N", update_frequency="hourly", share_type="conditional",
+        open_type="not_open", open_condition="", access_method="apply", open_platform_url="",
+        in_authorized_operation=False, operator_name="", gov_catalog_code="",
+        regist_object_type="public_data_resource",
+        spatial=["120116"], resources=[]))
+    # A product built on two of them and on a registration held elsewhere.
+    product = certify(w.city_clerk, w.city_reviewer, _create(
+        w.city_reg, samples.data_product, "mobility",
+        source_regist_codes=[bus["registration_code"], air["registration_code"],
+                             "TJ-EXTERNAL-0001"]))
+    catalog.published = [bus, schools, air, product]
+
+    # Not published: never submitted, pending, revoked, and private.
+    catalog.unpublished["unregistered"] = _create(
+        w.hp_reg, samples.data_resource, "unreg", title="未登记的数据资源")
+    pending = _create(w.hp_reg, samples.data_resource, "pending", title="登记办理中的数据资源",
+                      open_type="not_open", open_condition="", access_method="apply",
+                      open_platform_url="", in_authorized_operation=False,
+                      regist_object_type="public_data_resource")
+    submit(w.hp_clerk, pending)
+    catalog.unpublished["pending"] = pending
+    revoked = certify(w.city_clerk, w.city_reviewer, _create(
+        w.city_reg, samples.data_resource, "revoked", title="已撤销登记的数据资源",
+        open_type="not_open", open_condition="", access_method="apply", open_platform_url="",
+        in_authorized_operation=False, regist_object_type="public_data_resource"))
+    call_as(w.city_reviewer, "registration_revoke", package_id=revoked["id"],
+            ground="false_materials", reasons="材料虚假")
+    catalog.unpublished["revoked"] = revoked
+    return catalog
