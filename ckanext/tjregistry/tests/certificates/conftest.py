@@ -19,6 +19,12 @@ def valid_uscc(first17: str) -> str:
     return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
 
 
+@pytest.fixture(autouse=True)
+def _own_key_dir(ckan_config, monkeypatch, tmp_path):
+    """Each test starts with no signing keys (institutions get one on first issue)."""
+    monkeypatch.setitem(ckan_config, "tjregistry.certificate.key_dir", str(tmp_path / "keys"))
+
+
 @pytest.fixture
 def sysadmin() -> dict[str, Any]:
     return factories.Sysadmin()
