@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import io
 import json
-import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,7 +124,8 @@ def read_pdf(data: bytes, limit: int | None = None) -> pypdf.PdfReader:
 
 
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+    """Drop whitespace and control characters (text extraction inserts both)."""
+    return "".join(c for c in text if not c.isspace() and unicodedata.category(c)[0] != "C")
 
 
 def _printed_text_matches(reader: pypdf.PdfReader, content: dict[str, Any]) -> bool:

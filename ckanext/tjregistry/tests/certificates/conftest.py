@@ -111,3 +111,39 @@ def certificate_count() -> int:
     from ckanext.tjregistry.model.certificate import Certificate
 
     return model.Session.query(Certificate).count()
+
+
+def issue(dataset: dict[str, Any], institution: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """Issue through the Python API, commit and re-index, as the workflow does."""
+    from ckanext.tjregistry.certificates import issuance
+
+    result = issuance.issue_certificate(dataset["id"], institution_id=institution["id"], **kwargs)
+    model.Session.commit()
+    issuance.reindex([dataset["id"]])
+    return result
+
+
+def certificate_pdf(code: str, version: int | None = None) -> bytes:
+    from ckanext.tjregistry.certificates import issuance, pdf
+
+    row = (
+        issuance.version_for_code(code, version) if version else issuance.current_for_code(code)
+    )
+    return pdf.render(row.envelope, row.issued_at)
+
+
+def swap_attachment(pdf_bytes: bytes, attachment: bytes | None) -> bytes:
+    """The same pages with the signed-data attachment replaced (or removed)."""
+    import io
+
+    import pypdf
+
+    from ckanext.tjregistry.certificates.pdf import ATTACHMENT_NAME
+
+    writer = pypdf.PdfWriter()
+    writer.append(pypdf.PdfReader(io.BytesIO(pdf_bytes)))
+    if attachment is not None:
+        writer.add_attachment(ATTACHMENT_NAME, attachment)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
