@@ -12,8 +12,12 @@ tjregistry_check_env() {
     if [ -z "${!name:-}" ]; then
       echo "[tjregistry] $name is not set (see docker/.env.example)" >&2
       missing=1
-    elif [[ "${!name}" == *change-me* ]]; then
-      echo "[tjregistry] $name still has the example value; set a real one" >&2
+    fi
+  done
+  # Any setting still holding the example's placeholder (passwords, secrets, passphrase).
+  for name in $(compgen -e); do
+    if [[ "${!name}" == *change-me* ]]; then
+      echo "[tjregistry] $name still has the example value \"change-me\"; set a real one" >&2
       missing=1
     fi
   done
