@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import ckan.lib.plugins as lib_plugins
+import ckan.lib.search as search
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib.dictization import model_dictize
@@ -204,13 +205,18 @@ def strip_index_document(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         for key in (name, f"extras_{name}", f"res_extras_{name}", f"{name}_ms"):
             pkg_dict.pop(key, None)
     for stored in ("data_dict", "validated_data_dict"):
-        raw = pkg_dict.get(stored)
-        if not raw:
-            continue
-        document = json.loads(raw)
-        _strip_keys(document, names)
-        pkg_dict[stored] = json.dumps(document)
+        if pkg_dict.get(stored):
+            pkg_dict[stored] = _strip_json(pkg_dict[stored], names)
     return pkg_dict
+
+
+def _strip_json(raw: str, names: frozenset[str]) -> str:
+    """A stored JSON dataset without restricted keys (``data_dict`` nests the validated one)."""
+    document = json.loads(raw)
+    _strip_keys(document, names)
+    if isinstance(document.get("validated_data_dict"), str):
+        document["validated_data_dict"] = _strip_json(document["validated_data_dict"], names)
+    return json.dumps(document)
 
 
 def _field_pattern(names: Iterable[str]) -> re.Pattern[str] | None:
@@ -232,9 +238,10 @@ def _mentions_restricted(value: Any, pattern: re.Pattern[str]) -> bool:
 
 
 def _names_restricted(value: Any, names: frozenset[str]) -> bool:
-    items = value if isinstance(value, list | tuple) else str(value or "").replace(",", " ").split()
-    for item in items:
-        key = str(item).strip()
+    """Whether a field list (``fl``, ``facet.field``, ``sort``) names a restricted field."""
+    items = value if isinstance(value, list | tuple) else [value]
+    keys = re.split(r"[\s,\[\]\"']+", " ".join(str(item or "") for item in items))
+    for key in filter(None, keys):
         for prefix in ("extras_", "res_extras_"):
             if key.startswith(prefix):
                 key = key[len(prefix):]
@@ -246,7 +253,11 @@ def _names_restricted(value: Any, names: frozenset[str]) -> bool:
 
 
 def guard_search_params(search_params: dict[str, Any]) -> dict[str, Any]:
-    """Search hook: refuse queries, filters, fields and facets on restricted fields."""
+    """Search hook: refuse queries, filters, fields and facets on restricted fields.
+
+    Raises CKAN's SearchQueryError, which the API answers with 400/409 and the
+    search page with a 400 page.
+    """
     names = restricted_dataset_fields()
     pattern = _field_pattern(names)
     if pattern is None:
@@ -256,10 +267,9 @@ def guard_search_params(search_params: dict[str, Any]) -> dict[str, Any]:
     refused += [key for key in ("fl", "facet.field", "sort")
                 if search_params.get(key) and _names_restricted(search_params.get(key), names)]
     if refused:
-        raise tk.ValidationError({
-            key: [_("Restricted fields cannot be searched, sorted, faceted or returned")]
-            for key in refused
-        })
+        raise search.SearchQueryError(
+            _("Restricted fields cannot be searched, sorted, faceted or returned: {params}")
+            .format(params=", ".join(refused)))
     return search_params
 
 

@@ -33,6 +33,7 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation):
     def i18n_directory(self) -> str:
         from ckanext.tjregistry import i18n
 
+        i18n.compile_catalogues()  # a source checkout has no built .mo files
         return os.path.dirname(os.path.abspath(i18n.__file__))
 
     def i18n_domain(self) -> str:

@@ -65,10 +65,10 @@ def _assert_round_trip(shown: dict[str, Any], sent: dict[str, Any]) -> None:
 
 # ------------------------------------------------------------ schema shape ---
 def test_dataset_types_carry_the_contract_keys():
-    assert RESOURCE_KEYS <= set(_fields("data-resource"))
-    assert PRODUCT_KEYS <= set(_fields("data-product"))
+    assert set(_fields("data-resource")) >= RESOURCE_KEYS
+    assert set(_fields("data-product")) >= PRODUCT_KEYS
     org_schema = scheming_helpers.scheming_get_organization_schema("organization")
-    assert ORGANIZATION_KEYS <= {f["field_name"] for f in org_schema["fields"]}
+    assert {f["field_name"] for f in org_schema["fields"]} >= ORGANIZATION_KEYS
 
 
 @pytest.mark.parametrize("dataset_type", ["data-resource", "data-product"])
