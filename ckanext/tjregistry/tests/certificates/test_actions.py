@@ -1,4 +1,5 @@
 """certificate_show, certificate_verify, certificate_renew and certificate_key_list."""
+
 from __future__ import annotations
 
 import copy
@@ -43,13 +44,19 @@ def test_show_by_code_package_and_version(resource_dataset, institution, today):
     assert by_package["id"] == shown["id"]
     old = helpers.call_action("certificate_show", dict(ANONYMOUS), code=first["code"], version=1)
     assert old["status"] == "superseded" and old["content"]["registration_type"] == "initial"
-    assert shown["pdf_url"] == f"http://test.ckan.net/registration/certificate/{first['code']}.pdf?version=2"
+    assert (
+        shown["pdf_url"]
+        == f"http://test.ckan.net/registration/certificate/{first['code']}.pdf?version=2"
+    )
 
 
 def test_show_errors(resource_dataset, institution):
     certificate = issue(resource_dataset, institution)
-    typo = certificate["code"][:-3] + ("A" if certificate["code"][-3] != "A" else "B") + "-" + (
-        certificate["code"][-1]
+    typo = (
+        certificate["code"][:-3]
+        + ("A" if certificate["code"][-3] != "A" else "B")
+        + "-"
+        + (certificate["code"][-1])
     )
     with pytest.raises(tk.ValidationError) as caught:
         helpers.call_action("certificate_show", dict(ANONYMOUS), code=typo)
