@@ -187,9 +187,9 @@ def _static_fingerprint() -> str:
 
 
 def _fingerprint(static: str, doc: dict[str, Any], facts: publication.RegistrationFacts,
-                 registrant: dict[str, Any] | None) -> str:
+                 registrant: dict[str, Any] | None, sources: dict[str, str]) -> str:
     state = [static, doc["id"], str(doc.get("metadata_modified")),
-             facts.as_dict(), registrant or {}]
+             facts.as_dict(), registrant or {}, sorted(sources.items())]
     return hashlib.sha1(json.dumps(state, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -280,6 +280,66 @@ def _load_datasets(solr: Any, ids: list[str]) -> dict[str, dict[str, Any]]:
     return {doc["id"]: json.loads(doc["validated_data_dict"]) for doc in result.docs}
 
 
+class _Batches:
+    """Fragments of one batch of Solr documents, from the cache or freshly serialised."""
+
+    def __init__(self, fmt: str, serializer: RegistrySerializer, catalog_ref: URIRef,
+                 static: str, solr: Any, redis: Any, ttl: int, today: dt.date) -> None:
+        self.fmt, self.serializer, self.catalog_ref = fmt, serializer, catalog_ref
+        self.static, self.solr, self.redis, self.ttl, self.today = (
+            static, solr, redis, ttl, today)
+
+    def _key(self, package_id: str) -> str:
+        return f"{CACHE_PREFIX}:{self.fmt}:{package_id}"
+
+    def fragments(self, docs: list[dict[str, Any]]) -> Iterator[str]:
+        facts = publication.registration_facts([d["id"] for d in docs], self.today)
+        docs = [d for d in docs if d["id"] in facts]
+        # A product's fragment links the published resources it uses: which of its
+        # sources are published is part of what it depends on.
+        loaded = _load_datasets(self.solr, [d["id"] for d in docs
+                                            if d.get("dataset_type") == "data-product"])
+        codes = {d["id"]: [str(c) for c in registry_profile.as_list(
+            loaded[d["id"]].get("source_regist_codes"))] for d in docs if d["id"] in loaded}
+        resolved = registry_profile.source_datasets(c for cs in codes.values() for c in cs)
+        prints = {
+            d["id"]: _fingerprint(
+                self.static, d, facts[d["id"]], registry_profile.registrant(d.get("owner_org")),
+                {c: resolved.get(c, "") for c in codes.get(d["id"], [])})
+            for d in docs
+        }
+        cached: dict[str, str] = {}
+        if self.redis is not None and docs:
+            raws = self.redis.mget([self._key(d["id"]) for d in docs])
+            for doc, raw in zip(docs, raws, strict=True):
+                if raw is not None:
+                    stamp, _, text = raw.decode("utf-8").partition("\n")
+                    if stamp == prints[doc["id"]]:
+                        cached[doc["id"]] = text
+        missing = [d["id"] for d in docs if d["id"] not in cached]
+        loaded.update(_load_datasets(self.solr, [i for i in missing if i not in loaded]))
+        fresh: dict[str, str] = {}
+        for package_id in missing:
+            if package_id in loaded:
+                dataset = publication.public_dataset(loaded[package_id])
+                dataset.update(facts[package_id].as_dict())
+                fresh[package_id] = render_fragment(self.serializer, dataset, self.fmt,
+                                                    self.catalog_ref)
+        if self.redis is not None and fresh:
+            pipe = self.redis.pipeline(transaction=False)
+            for package_id, text in fresh.items():
+                value = f"{prints[package_id]}\n{text}"
+                if self.ttl > 0:
+                    pipe.setex(self._key(package_id), self.ttl, value)
+                else:
+                    pipe.set(self._key(package_id), value)
+            pipe.execute()
+        for doc in docs:
+            text = cached.get(doc["id"]) or fresh.get(doc["id"])
+            if text:
+                yield text
+
+
 def stream_catalog(fmt: str, modified_since_fq: str | None = None,
                    use_cache: bool = True) -> Iterator[str]:
     """The whole published catalogue in ``fmt`` (``ttl``, ``nt``, ``jsonld``, ``rdf``).
@@ -306,45 +366,13 @@ def stream_catalog(fmt: str, modified_since_fq: str | None = None,
     ttl = tk.asint(tk.config.get("tjregistry.dcat.export_cache_ttl"))
     solr = make_connection()
     filters = _solr_filters(today) + ([modified_since_fq] if modified_since_fq else [])
+    batches = _Batches(fmt, serializer, catalog_ref, static, solr, redis, ttl, today)
     cursor = "*"
     while True:
-        page = solr.search(q="*:*", fq=filters, fl="id,metadata_modified,owner_org",
+        page = solr.search(q="*:*", fq=filters, fl="id,metadata_modified,owner_org,dataset_type",
                            sort="index_id asc", rows=BATCH_SIZE, cursorMark=cursor)
-        docs = page.docs
-        facts = publication.registration_facts([d["id"] for d in docs], today)
-        docs = [d for d in docs if d["id"] in facts]
-        prints = {d["id"]: _fingerprint(static, d, facts[d["id"]],
-                                        registry_profile.registrant(d.get("owner_org")))
-                  for d in docs}
-        keys = [f"{CACHE_PREFIX}:{fmt}:{d['id']}" for d in docs]
-        cached: dict[str, str] = {}
-        if redis is not None and keys:
-            for doc, raw in zip(docs, redis.mget(keys), strict=True):
-                if raw is None:
-                    continue
-                stamp, _, text = raw.decode("utf-8").partition("\n")
-                if stamp == prints[doc["id"]]:
-                    cached[doc["id"]] = text
-        missing = [d["id"] for d in docs if d["id"] not in cached]
-        loaded = _load_datasets(solr, missing)
-        fresh: dict[str, str] = {}
-        for package_id in missing:
-            if package_id not in loaded:
-                continue
-            dataset = publication.public_dataset(loaded[package_id])
-            dataset.update(facts[package_id].as_dict())
-            fresh[package_id] = render_fragment(serializer, dataset, fmt, catalog_ref)
-        if redis is not None and fresh:
-            pipe = redis.pipeline(transaction=False)
-            for package_id, text in fresh.items():
-                value = f"{prints[package_id]}\n{text}"
-                key = f"{CACHE_PREFIX}:{fmt}:{package_id}"
-                pipe.setex(key, ttl, value) if ttl > 0 else pipe.set(key, value)
-            pipe.execute()
-        for doc in docs:
-            text = cached.get(doc["id"]) or fresh.get(doc["id"])
-            if text:
-                yield _separator(fmt) + text
+        for text in batches.fragments(page.docs):
+            yield _separator(fmt) + text
         if page.nextCursorMark == cursor or not page.docs:
             break
         cursor = page.nextCursorMark

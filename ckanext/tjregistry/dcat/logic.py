@@ -16,6 +16,7 @@ from dateutil.parser import parse as parse_date
 
 import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
+from ckan.lib.search import SearchError
 from ckanext.dcat import logic as dcat_logic
 
 from ckanext.tjregistry.dcat import export, publication
@@ -95,7 +96,11 @@ def published_page(data_dict: dict[str, Any], rows: int, sort: str) -> tuple[dic
         "sort": sort,
         "include_private": False,
     }
-    query = tk.get_action("package_search")(anonymous_context(), search)
+    try:
+        query = tk.get_action("package_search")(anonymous_context(), search)
+    except SearchError as error:
+        raise _error("q", "查询条件无效或涉及不公开的字段",
+                     f"invalid query, or it names a restricted field ({error})") from None
     facts = publication.registration_facts([d["id"] for d in query["results"]], today)
     datasets = []
     for result in query["results"]:

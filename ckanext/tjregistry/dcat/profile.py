@@ -47,7 +47,7 @@ from ckanext.dcat.utils import catalog_uri, publisher_uri_organization_fallback,
 from ckanext.scheming import helpers as scheming_helpers
 
 from ckanext.tjregistry import access
-from ckanext.tjregistry.dcat import terms
+from ckanext.tjregistry.dcat import publication, terms
 from ckanext.tjregistry.dcat.terms import EN, PROV, TJR, ZH
 
 # Fields with a dedicated mapping (not written as generic tjr: properties).
@@ -60,6 +60,12 @@ DEDICATED_FIELDS = frozenset({
     *RIGHTS_FIELDS,
 })
 DEDICATED_RESOURCE_FIELDS = frozenset({"url", "name", "description", "format"})
+# Keys a parsed registration keeps besides its schema fields.
+PARSED_CORE_KEYS = frozenset({
+    "type", "title", "notes", "tags", "resources", "extras", "url", "version", "license_id",
+    "registration_code", "national_code", "registration_status", "certificate_status",
+    "certificate_valid_until", "registration_issued", "registration_modified",
+})
 
 NATIONAL_PLATFORM = {ZH: "国家公共数据资源登记平台",
                      EN: "National public data resource registration platform"}
@@ -126,7 +132,7 @@ def prime_registrants(orgs: Iterable[dict[str, Any]]) -> None:
 
 
 def source_datasets(codes: Iterable[str]) -> dict[str, str]:
-    """Registration code -> id of the public, active dataset that holds it."""
+    """Registration code -> id of the dataset holding it, if that one is published."""
     from ckanext.tjregistry.model.certificate import Certificate
 
     codes = [c for c in dict.fromkeys(codes) if c]
@@ -140,7 +146,9 @@ def source_datasets(codes: Iterable[str]) -> dict[str, str]:
         .distinct()
         .all()
     )
-    return dict(rows)
+    published = publication.registration_facts(package_id for _code, package_id in rows)
+    return {code: package_id for code, package_id in rows
+            if package_id in published and published[package_id].registration_code == code}
 
 
 def _site_url() -> str:
@@ -152,7 +160,7 @@ def _schema(dataset_type: str | None) -> dict[str, Any]:
     return schema or {"dataset_fields": [], "resource_fields": []}
 
 
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
     if isinstance(value, list | tuple):
@@ -270,7 +278,7 @@ class TjRegistryProfile(RDFProfile):
             self.g.add((agent, TJR.district, self._district(facts["district_code"])))
 
     def _graph_spatial(self, data: dict[str, Any], dataset_ref: URIRef) -> None:
-        codes = _as_list(data.get("spatial"))
+        codes = as_list(data.get("spatial"))
         # ckanext-dcat reads ``spatial`` as a geometry: drop the empty location it
         # creates for a list of district codes.
         for node in list(self.g.objects(dataset_ref, DCT.spatial)):
@@ -329,7 +337,7 @@ class TjRegistryProfile(RDFProfile):
             self.g.add((dataset_ref, DCT.type, self._concept(kind_key, data[kind_key])))
 
     def _graph_sources(self, data: dict[str, Any], dataset_ref: URIRef) -> None:
-        codes = [str(c) for c in _as_list(data.get("source_regist_codes"))]
+        codes = [str(c) for c in as_list(data.get("source_regist_codes"))]
         if not codes:
             return
         from ckanext.dcat.utils import dataset_uri
@@ -350,7 +358,7 @@ class TjRegistryProfile(RDFProfile):
     def _field_objects(self, field: dict[str, Any], value: Any) -> list[Any]:
         preset = field.get("preset") or ""
         vocabulary = field.get("vocabulary")
-        values = _as_list(value) if preset in LIST_PRESETS or isinstance(value, list) else [value]
+        values = as_list(value) if preset in LIST_PRESETS or isinstance(value, list) else [value]
         objects: list[Any] = []
         for item in values:
             if item in (None, ""):
@@ -474,7 +482,7 @@ class TjRegistryProfile(RDFProfile):
         """
         values: set[str] = set()
         for name in restricted:
-            for item in _as_list(dataset_dict.get(name)):
+            for item in as_list(dataset_dict.get(name)):
                 if isinstance(item, str) and item.strip():
                     values.add(item.strip())
         if not values:
@@ -606,8 +614,12 @@ class TjRegistryProfile(RDFProfile):
                     "dcat_type", "spatial_uri", "spatial_text", "temporal_start", "temporal_end",
                     "related_resource", *fields}
         dataset_dict["extras"] = [e for e in extras if e["key"] not in consumed]
-        for key in restricted:
-            dataset_dict.pop(key, None)
+        # Keys other profiles set for schemas with publisher/contact subfields, which
+        # this schema keeps elsewhere (publisher_* extras, the owner organization).
+        keep = {*fields, *PARSED_CORE_KEYS}
+        for key in list(dataset_dict):
+            if key not in keep or key in restricted:
+                dataset_dict.pop(key)
         self._parse_distributions(schema, dataset_dict)
         return dataset_dict
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from rdflib import Namespace, URIRef
+from rdflib.namespace import SKOS
 
 from ckanext.tjregistry import vocabularies
 from ckanext.tjregistry.certificates import content as certificate_content
@@ -23,6 +24,8 @@ TJRV = Namespace("https://w3id.org/tjregistry/vocab/")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 EU_FREQUENCY = Namespace("http://publications.europa.eu/resource/authority/frequency/")
 EU_ACCESS_RIGHT = Namespace("http://publications.europa.eu/resource/authority/access-right/")
+ADMS_IDENTIFIER = URIRef("http://www.w3.org/ns/adms#identifier")
+SKOS_NOTATION = SKOS.notation
 DCAT_AP_3 = URIRef("https://semiceu.github.io/DCAT-AP/releases/3.0.0/")
 
 # Extra prefixes bound in every graph (ckanext-dcat binds its own set).

@@ -13,9 +13,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import ckan.model as model
 from ckan.tests import helpers
 
 from ckanext.tjregistry import workdays, workflow
+from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.logic.validators import CODE_PATTERN
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import (
@@ -27,6 +30,7 @@ from ckanext.tjregistry.tests.workflow_helpers import (
 )
 
 SECRET = "机密"
+NATIONAL_CODE = "1201002026112700000001"
 
 
 def secrets_for(tag: str) -> dict[str, Any]:
@@ -93,6 +97,27 @@ def certify(clerk: dict[str, Any], reviewer: dict[str, Any],
     return dataset
 
 
+def _citable(catalog: Catalog, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Two registered resources whose codes a product's ``source_regist_codes`` accepts.
+
+    A registration code may end in the check character ``*`` (ISO 7064 MOD 37-2),
+    which the metadata code validator does not accept (yet); such a resource cannot
+    be cited, so another one is registered in its place.
+    """
+    citable = [d for d in candidates if CODE_PATTERN.match(d["registration_code"])]
+    w = catalog.world
+    while len(citable) < 2:
+        extra = certify(w.bh_clerk, w.bh_reviewer, _create(
+            w.bh_reg, samples.data_resource, f"extra{len(catalog.published)}",
+            title=f"滨海新区补充数据资源{len(catalog.published)}", open_type="not_open",
+            open_condition="", access_method="apply", open_platform_url="",
+            in_authorized_operation=False, regist_object_type="public_data_resource"))
+        catalog.published.append(extra)
+        if CODE_PATTERN.match(extra["registration_code"]):
+            citable.append(extra)
+    return citable[:2]
+
+
 def build_catalog() -> Catalog:
     world = build_world()
     for key, uscc in (("city_reg", samples.USCC_VALID[0]), ("hp_reg", samples.USCC_VALID[1]),
@@ -103,6 +128,11 @@ def build_catalog() -> Catalog:
 
     # Published: resources of three registrants, with varied sharing and opening.
     bus = certify(w.city_clerk, w.city_reviewer, _create(w.city_reg, samples.data_resource, "bus"))
+    # The national platform has assigned its unified code to this one.
+    issuance.set_national_code(bus["registration_code"], NATIONAL_CODE)
+    model.Session.commit()
+    issuance.reindex([bus["id"]])
+    bus["national_code"] = NATIONAL_CODE
     schools = certify(w.hp_clerk, w.hp_reviewer, _create(
         w.hp_reg, samples.data_resource, "schools", title="和平区中小学学校名录",
         industry_code="P", data_kind="semi_structured", update_frequency="annual",
@@ -120,12 +150,14 @@ def build_catalog() -> Catalog:
         in_authorized_operation=False, operator_name="", gov_catalog_code="",
         regist_object_type="public_data_resource",
         spatial=["120116"], resources=[]))
+    catalog.published = [bus, schools, air]
     # A product built on two of them and on a registration held elsewhere.
+    sources = _citable(catalog, [bus, air, schools])
     product = certify(w.city_clerk, w.city_reviewer, _create(
         w.city_reg, samples.data_product, "mobility",
-        source_regist_codes=[bus["registration_code"], air["registration_code"],
-                             "TJ-EXTERNAL-0001"]))
-    catalog.published = [bus, schools, air, product]
+        source_regist_codes=[d["registration_code"] for d in sources] + ["TJ-EXTERNAL-0001"]))
+    product["_sources"] = sources
+    catalog.published.append(product)
 
     # Not published: never submitted, pending, revoked, and private.
     catalog.unpublished["unregistered"] = _create(
