@@ -245,3 +245,13 @@ def test_keygen_command(institution, ckan_config):
     assert store.active_key_id(institution["name"]) == key_id
     missing = CliRunner().invoke(tjregistry, ["certificate", "keygen", "no-such-org"])
     assert missing.exit_code != 0 and "no organization" in missing.output
+
+
+def test_page_is_chinese_by_default_and_english_on_request(app):
+    def heading(body: str) -> str:
+        return re.search(r'<h1 class="page-heading">([^<]+)</h1>', body).group(1).strip()
+
+    chinese = heading(app.get(VERIFY).get_data(as_text=True))
+    english = heading(app.get("/en" + VERIFY).get_data(as_text=True))
+    assert english == "Verify a registration certificate"
+    assert "登记凭证" in chinese
