@@ -6,6 +6,17 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry import access, metadata, vocabularies
+from ckanext.tjregistry.workflow_ui import (
+    tjregistry_wf_ground,
+    tjregistry_wf_label,
+    tjregistry_wf_registration_status,
+    tjregistry_wf_routing,
+    tjregistry_wf_state,
+    tjregistry_wf_status,
+    tjregistry_wf_transition,
+    tjregistry_wf_type,
+    tjregistry_wf_unread,
+)
 
 
 def tjregistry_vocabulary_choices(field: dict[str, Any]) -> list[dict[str, Any]]:
@@ -39,4 +50,13 @@ __all__: list[str] = [
     "tjregistry_restricted_fields",
     "tjregistry_vocabulary_choices",
     "tjregistry_vocabulary_label",
+    "tjregistry_wf_ground",
+    "tjregistry_wf_label",
+    "tjregistry_wf_registration_status",
+    "tjregistry_wf_routing",
+    "tjregistry_wf_state",
+    "tjregistry_wf_status",
+    "tjregistry_wf_transition",
+    "tjregistry_wf_type",
+    "tjregistry_wf_unread",
 ]

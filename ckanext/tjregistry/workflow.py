@@ -1061,3 +1061,33 @@ def index_hook(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             validated["registration_status"] = status
             pkg_dict["validated_data_dict"] = json.dumps(validated)
     return pkg_dict
+
+
+# Labels of grounds and routing reasons, for pages, e-mails and the API's consumers.
+GROUND_LABELS: dict[str, dict[str, str]] = {
+    "duplicate": L("重复登记", "Duplicate registration"),
+    "concealment_or_falsification": L("隐瞒事实或弄虚作假", "Concealment or falsification"),
+    "ownership_dispute": L("存在数据权属争议", "Dispute over data rights"),
+    "other_legal_ground": L("法律法规规定的其他情形", "Other statutory ground"),
+    "false_materials": L("隐瞒事实、弄虚作假或提供虚假登记材料", "False registration materials"),
+    "certificate_tampering": L("擅自复制、篡改、损毁、伪造电子凭证",
+                               "Copying, tampering with or forging the certificate"),
+    "certificate_misuse": L("非法使用或利用电子凭证不正当获利", "Misuse of the certificate"),
+    "other_violation": L("其他违反法律法规的情况", "Other violation of laws"),
+}
+ROUTING_LABELS: dict[str, dict[str, str]] = {
+    jurisdiction.ROUTE_CITY_LEVEL: L("市级登记主体", "City-level registrant"),
+    jurisdiction.ROUTE_DISTRICT: L("区级登记主体,属地办理", "District registrant"),
+    jurisdiction.ROUTE_CROSS: L("跨层级或跨区,由市级登记机构办理",
+                                "Cross-level or cross-district: city institution"),
+    jurisdiction.ROUTE_UNDETERMINED: L("无法确定管辖,由市级登记机构办理",
+                                       "Jurisdiction undeterminable: city institution"),
+    jurisdiction.ROUTE_NO_DISTRICT_INSTITUTION: L("本区登记机构不可用,由市级登记机构办理",
+                                                  "District institution unavailable: city"),
+}
+APPLICATION_TYPE_LABELS: dict[str, dict[str, str]] = {
+    "initial": L("首次登记", "Initial registration"),
+    "change": L("变更登记", "Change registration"),
+    "correction": L("更正登记", "Correction registration"),
+    "cancellation": L("注销登记", "Cancellation"),
+}

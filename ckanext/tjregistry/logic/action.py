@@ -278,8 +278,8 @@ def registration_resubmit(context: Context, data_dict: DataDict) -> dict[str, An
     :param proposed: for change/correction, the corrected changed fields (optional)
     """
     data = _validate(data_dict, schemas.resubmit(), context)
-    tk.check_access("registration_resubmit", context, data)
     app = _application(data["id"])
+    tk.check_access("registration_resubmit", context, data)
     if app.application_type in ("change", "correction") and data.get("proposed"):
         data["proposed"] = _validate_proposed(app.package_id, data["proposed"], context)
     else:
@@ -291,6 +291,7 @@ def registration_resubmit(context: Context, data_dict: DataDict) -> dict[str, An
 def _transition_action(name: str, api: str, schema: dict[str, Any]) -> Any:
     def action(context: Context, data_dict: DataDict) -> dict[str, Any]:
         data = _validate(data_dict, schema, context)
+        _application(data["id"])
         tk.check_access(api, context, data)
         outcome = _run(context, name, application_id=data["id"], inputs=data)
         return application_dict(outcome.application, _user(context))  # type: ignore[arg-type]
@@ -405,8 +406,9 @@ def registration_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param id: the application
     """
     data = _validate(data_dict, schemas.by_id(), context)
+    app = _application(data["id"])
     tk.check_access("registration_show", context, data)
-    return application_dict(_application(data["id"]), _user(context))
+    return application_dict(app, _user(context))
 
 
 @tk.side_effect_free

@@ -128,12 +128,14 @@ registration_revocation_review = _registration_auth("registration_revocation_rev
 
 
 def may_view(user: model.User | None, registrant_id: str, institution_id: str) -> bool:
-    """Registrant members, reviewers in jurisdiction and data-authority officers in scope."""
+    """Registrant members, reviewers in jurisdiction, the city institution (which manages
+    all registration information, Art. 7) and data-authority officers in scope."""
     if user is None:
         return False
     if user.sysadmin or jurisdiction.capacity(user, registrant_id) is not None:
         return True
-    if jurisdiction.is_reviewer_for(user, institution_id):
+    if (jurisdiction.is_reviewer_for(user, institution_id)
+            or jurisdiction.is_city_reviewer(user)):
         return True
     scope = jurisdiction.authority_scope(user)
     if scope == "city":

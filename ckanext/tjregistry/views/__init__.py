@@ -3,5 +3,6 @@ from __future__ import annotations
 
 from ckanext.tjregistry.views.certificates import certificates as tjregistry_certificates
 from ckanext.tjregistry.views.dcat import dcat_export as tjregistry_dcat
+from ckanext.tjregistry.views.workflow import registration as tjregistry_workflow
 
-__all__: list[str] = ["tjregistry_certificates", "tjregistry_dcat"]
+__all__: list[str] = ["tjregistry_certificates", "tjregistry_dcat", "tjregistry_workflow"]

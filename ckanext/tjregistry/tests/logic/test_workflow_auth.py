@@ -62,8 +62,10 @@ MATRIX = {
     "registration_reject": {"hp_reviewer"},
     "registration_refuse": {"hp_reviewer"},
     "registration_withdraw_decide": {"hp_reviewer"},
-    "registration_show": {"hp_clerk", "hp_reviewer", "officer", "sysadmin"},
-    "registration_history": {"hp_clerk", "hp_reviewer", "officer", "sysadmin"},
+    # The city institution manages all registration information (Art. 7): it may read.
+    "registration_show": {"hp_clerk", "hp_reviewer", "city_reviewer", "officer", "sysadmin"},
+    "registration_history": {"hp_clerk", "hp_reviewer", "city_reviewer", "officer",
+                             "sysadmin"},
     "registration_revoke": {"hp_reviewer"},
     "registration_revocation_review": {"city_reviewer"},
 }
