@@ -1,0 +1,91 @@
+"""Workflow e-mails through CKAN's mailer to a real SMTP server on the loopback interface."""
+from __future__ import annotations
+
+import email
+import email.header
+import email.policy
+import socket
+
+import pytest
+from aiosmtpd.controller import Controller
+
+import ckan.model as model
+
+from ckanext.tjregistry import workflow
+from ckanext.tjregistry.model import Notification
+from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(ckan_config, monkeypatch):
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
+    monkeypatch.setitem(ckan_config, "smtp.mail_from", "registry@example.org")
+    monkeypatch.setitem(ckan_config, "smtp.starttls", False)
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def manual_issuance(monkeypatch):
+    monkeypatch.setattr(workflow, "_call_issuer", lambda application_id: None)
+
+
+def test_reviewers_and_registrant_are_mailed_in_both_languages(smtp):
+    world = build_world()
+    ds = make_dataset(world.hp_reg)
+    app = submit(world.hp_clerk, ds)
+    (to_reviewer,) = smtp.to("hp_reviewer@example.org")
+    subject = str(email.header.make_header(email.header.decode_header(to_reviewer["Subject"])))
+    assert ds["title"] in subject and "提交登记申请" in subject and "Submit application" in subject
+    body = to_reviewer.get_content()
+    assert "待受理 / Awaiting acceptance" in body
+    assert f"/registration/application/{app['id']}" in body
+    assert not smtp.to("bh_reviewer@example.org")  # outside the jurisdiction
+    assert not smtp.to("hp_clerk@example.org")  # the actor is not told of their own step
+
+    call_as(world.hp_reviewer, "registration_request_supplement", id=app["id"],
+            items=["补充数据字典", "补充样例数据"])
+    (to_clerk,) = smtp.to("hp_clerk@example.org")
+    body = to_clerk.get_content()
+    assert "1. 补充数据字典" in body and "2. 补充样例数据" in body
+
+
+def test_no_mail_without_smtp_but_the_dashboard_notice_is_kept(ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "smtp.server", "")
+    world = build_world()
+    submit(world.hp_clerk, make_dataset(world.hp_reg))
+    notices = model.Session.query(Notification).filter_by(user_id=world.hp_reviewer["id"]).all()
+    assert [n.action for n in notices] == ["submit"]
+
+
+def test_mail_can_be_switched_off(smtp, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "tjregistry.notifications.email", False)
+    world = build_world()
+    submit(world.hp_clerk, make_dataset(world.hp_reg))
+    assert smtp.messages == []
