@@ -1,6 +1,6 @@
 # ckanext-tjregistry: the two commands, and a few more.
 SHELL := /bin/bash
-.PHONY: up down test test-2.12 status lint bench
+.PHONY: up down test test-2.12 status lint bench i18n
 
 up:          ## install everything needed and bring up the platform with demo data on 127.0.0.1:5000
 	bash services/up.sh
@@ -22,3 +22,11 @@ lint:
 
 bench:       ## benchmarks (by hand, never in CI)
 	bash bench/run.sh $(ARGS)
+
+i18n:        ## extract translatable strings, update the zh_Hans_CN catalogue, compile it
+	.venv/bin/pybabel extract -F i18n/babel.cfg -k N_ --no-location --sort-output \
+	  --copyright-holder="ckanext-tjregistry contributors" \
+	  --project=ckanext-tjregistry -o i18n/ckanext-tjregistry.pot .
+	.venv/bin/pybabel update -i i18n/ckanext-tjregistry.pot -d i18n -D ckanext-tjregistry \
+	  -l zh_Hans_CN --no-fuzzy-matching --ignore-obsolete
+	.venv/bin/python -c "from ckanext.tjregistry.i18n import compile_catalogues as c; c(only_stale=False)"

@@ -36,8 +36,3 @@ def compile_catalogues(directory: Path = DIRECTORY, only_stale: bool = True) -> 
             continue
         written.append(mo_path)
     return written
-
-
-if __name__ == "__main__":
-    for path in compile_catalogues(only_stale=False):
-        print(f"compiled {path}")
