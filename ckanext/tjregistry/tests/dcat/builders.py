@@ -77,10 +77,8 @@ def _create(org: dict[str, Any], builder: Any, tag: str, **overrides: Any) -> di
     return created
 
 
-def certify(clerk: dict[str, Any], reviewer: dict[str, Any],
-            dataset: dict[str, Any]) -> dict[str, Any]:
-    """Register ``dataset`` through the workflow until its certificate is issued."""
-    app = submit(clerk, dataset)
+def _decide(reviewer: dict[str, Any], app: dict[str, Any]) -> None:
+    """Accept and approve an application; let publicity, if any, run out."""
     call_as(reviewer, "registration_accept", id=app["id"])
     app = call_as(reviewer, "registration_approve", id=app["id"])
     if app["state"] == "publicity":
@@ -89,12 +87,36 @@ def certify(clerk: dict[str, Any], reviewer: dict[str, Any],
             session.query(Application).filter_by(id=app["id"]).update(
                 {"publicity_end": workdays.local_today() - dt.timedelta(days=1)})
         workflow.close_publicity(app["id"])
+
+
+def certify(clerk: dict[str, Any], reviewer: dict[str, Any],
+            dataset: dict[str, Any]) -> dict[str, Any]:
+    """Register ``dataset`` through the workflow until its certificate is issued."""
+    _decide(reviewer, submit(clerk, dataset))
     shown = helpers.call_action("package_show", id=dataset["id"])
     assert shown["registration_status"] == "registered", shown["registration_status"]
     assert shown["certificate_status"] == "valid" and shown["registration_code"]
     dataset.update({k: shown[k] for k in ("registration_code", "certificate_valid_until",
                                           "registration_status", "certificate_status")})
     return dataset
+
+
+def change(clerk: dict[str, Any], reviewer: dict[str, Any], dataset: dict[str, Any],
+           **proposed: Any) -> dict[str, Any]:
+    """A change registration (变更登记) of ``dataset``, through to its new certificate."""
+    _decide(reviewer, submit(clerk, dataset, application_type="change", proposed=proposed))
+    shown = helpers.call_action("package_show", id=dataset["id"])
+    assert all(shown[key] == value for key, value in proposed.items())
+    assert shown["registration_status"] == "registered"
+    return shown
+
+
+def reviewer_of(catalog: Catalog, dataset: dict[str, Any]) -> tuple[dict[str, Any],
+                                                                    dict[str, Any]]:
+    """(clerk, reviewer) in charge of a dataset of the catalogue."""
+    owner = next(k for k, org in catalog.world.orgs.items() if org["id"] == dataset["owner_org"])
+    prefix = owner.split("_")[0]
+    return catalog.world.users[f"{prefix}_clerk"], catalog.world.users[f"{prefix}_reviewer"]
 
 
 def _citable(catalog: Catalog, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:

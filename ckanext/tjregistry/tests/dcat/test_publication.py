@@ -16,7 +16,7 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry import access
 from ckanext.tjregistry.dcat import terms
-from ckanext.tjregistry.tests.dcat.builders import Catalog, restricted_values
+from ckanext.tjregistry.tests.dcat.builders import Catalog, restricted_values, reviewer_of
 from ckanext.tjregistry.tests.workflow_helpers import call_as
 
 CATALOG_PATHS = [f"/catalog.{ext}" for ext in ("ttl", "rdf", "xml", "jsonld", "n3")]
@@ -141,9 +141,8 @@ def test_revocation_removes_a_registration_everywhere(app, catalog: Catalog):
     source = product["_sources"][0]
     before = app.get("/catalog/export.ttl").body
     assert source["id"] in before and source["registration_code"] in before
-    reviewer = {"city_reg": "city_reviewer", "hp_reg": "hp_reviewer", "bh_reg": "bh_reviewer"}
-    owner = next(k for k, org in catalog.world.orgs.items() if org["id"] == source["owner_org"])
-    call_as(catalog.world.users[reviewer[owner]], "registration_revoke", package_id=source["id"],
+    _clerk, reviewer = reviewer_of(catalog, source)
+    call_as(reviewer, "registration_revoke", package_id=source["id"],
             ground="certificate_misuse", reasons="违规使用凭证")
     catalog.published.remove(source)
     texts = outputs(app, catalog, {})

@@ -1,0 +1,100 @@
+"""Exchange records for the national platform and the cached full-catalogue export."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+import ckan.plugins.toolkit as tk
+from ckan.tests import helpers
+
+from ckanext.tjregistry import access
+from ckanext.tjregistry.dcat import export
+from ckanext.tjregistry.tests.dcat.builders import NATIONAL_CODE, Catalog, change, reviewer_of
+
+
+def records_by_code(app: Any) -> dict[str, dict[str, Any]]:
+    body = app.get("/registration/export.json?rows=100").json
+    assert body["count"] == len(body["results"])
+    return {r["registration_code"]: r for r in body["results"]}
+
+
+def test_records_carry_the_registration_results(app, catalog: Catalog):
+    records = records_by_code(app)
+    assert sorted(records) == sorted(d["registration_code"] for d in catalog.published)
+    bus = catalog.published[0]
+    record = records[bus["registration_code"]]
+    assert record["national_code"] == NATIONAL_CODE
+    assert record["registration_status"] == "registered"
+    assert record["certificate"] == {"status": "valid",
+                                     "valid_until": bus["certificate_valid_until"]}
+    assert record["category"] == {"code": "data-resource", "name": "公共数据资源",
+                                  "name_en": "Public data resource"}
+    assert record["data_regist_type"] == 3  # an open data resource
+    assert record["province_code"] == "120000"
+    assert record["registrant"]["name"] == "市交通运输委员会"
+    assert record["registrant"]["uscc"] == "91350100M000100Y43"
+    assert record["registrant"]["district"]["code"] == "120000"
+    assert record["industry"]["name"] == "交通运输、仓储和邮政业"
+    assert record["fields"]["update_frequency"] == "realtime"
+    assert record["fields"]["spatial"] == ["120101", "120116"]
+    assert record["registered_at"] and record["record_modified"]
+    assert record["links"]["rdf"].endswith(f"/dataset/{bus['id']}.ttl")
+    assert not set(record["fields"]) & set(access.restricted_dataset_fields())
+    product = next(d for d in catalog.published if d["type"] == "data-product")
+    assert records[product["registration_code"]]["data_regist_type"] == 2
+    assert records[product["registration_code"]]["fields"]["source_regist_codes"] == [
+        *(d["registration_code"] for d in product["_sources"]), "TJ-EXTERNAL-0001"]
+
+
+def test_one_record_by_id_name_or_code(app, catalog: Catalog):
+    product = next(d for d in catalog.published if d["type"] == "data-product")
+    expected = app.get(f"/registration/export/{product['id']}.json").json
+    code = product["registration_code"]
+    for key in (product["name"], code, code.replace("-", "").lower(), code.replace("-", " ")):
+        assert app.get(f"/registration/export/{key}.json").json == expected, key
+    shown = helpers.call_action("registration_export_show", {"user": ""},
+                                registration_code=code)
+    assert shown == expected
+    with pytest.raises(tk.ValidationError) as error:
+        helpers.call_action("registration_export_show", {"user": ""})
+    assert "id" in error.value.error_dict
+    assert app.get("/registration/export/TJ-120000-2026-R-99999-ZZZZZ-0.json").status_code == 404
+
+
+@pytest.mark.usefixtures("clean_redis")
+def test_full_export_serialises_each_registration_once(app, catalog: Catalog, monkeypatch):
+    rendered: list[str] = []
+    original = export.render_fragment
+
+    def counting(serializer, dataset, fmt, catalog_ref):
+        rendered.append(dataset["id"])
+        return original(serializer, dataset, fmt, catalog_ref)
+
+    monkeypatch.setattr(export, "render_fragment", counting)
+    first = app.get("/catalog/export.ttl").body
+    assert sorted(rendered) == sorted(d["id"] for d in catalog.published)
+    rendered.clear()
+    second = app.get("/catalog/export.ttl").body
+    assert rendered == []
+    assert isomorphic(Graph().parse(data=first, format="turtle"),
+                      Graph().parse(data=second, format="turtle"))
+    fresh = "".join(export.stream_catalog("ttl", use_cache=False))
+    assert isomorphic(Graph().parse(data=second, format="turtle"),
+                      Graph().parse(data=fresh, format="turtle"))
+
+    # A change registration re-serialises that registration only.
+    air = next(d for d in catalog.published if d["title"] == "滨海新区空气质量监测数据")
+    clerk, reviewer = reviewer_of(catalog, air)
+    change(clerk, reviewer, air, data_scale_records=99)
+    rendered.clear()
+    third = app.get("/catalog/export.ttl").body
+    assert rendered == [air["id"]]
+    assert '"99"^^xsd:nonNegativeInteger' in third
+    # Each format has its own entries.
+    rendered.clear()
+    assert app.get("/catalog/export.jsonld").body.startswith('{"@context"')
+    assert len(rendered) == len(catalog.published)
+    assert app.get("/catalog/export.csv").status_code == 404
