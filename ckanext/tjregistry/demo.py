@@ -141,8 +141,11 @@ def load() -> list[str]:
                 "owner_org": org,
             })
 
-    return [
+    summary = [
         f"organizations created: {created['organizations']}",
         f"users created: {created['users']}",
         f"datasets created: {created['datasets']}",
     ]
+    from ckanext.tjregistry import demo_workflow
+
+    return summary + demo_workflow.load()
