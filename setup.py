@@ -73,6 +73,7 @@ setup(
         "fpdf2>=2.8.9,<3",
         "segno>=1.6,<2",
         "pypdf>=7.1,<8",
+        "openpyxl>=3.1,<4",
     ],
     entry_points={
         "ckan.plugins": [
