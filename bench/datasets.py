@@ -265,8 +265,11 @@ class SchemaFiller:
         if "datetime" in words or "isodatetime" in words:
             return dt.datetime(year_to, rng.randint(1, 12), rng.randint(1, 28), 9, 30).isoformat()
         if words & {"date", "isodate", "start", "end", "until"}:
-            year = year_to if words & {"end", "until"} else year_from
-            return dt.date(year, rng.randint(1, 12), rng.randint(1, 28)).isoformat()
+            # An end (or "until") falls in the second half of the year after year_to, so
+            # it is later than any start, which falls in the first half of year_from.
+            if words & {"end", "until"}:
+                return dt.date(year_to + 1, rng.randint(7, 12), rng.randint(1, 28)).isoformat()
+            return dt.date(year_from, rng.randint(1, 6), rng.randint(1, 28)).isoformat()
         if "email" in words:
             return "contact@example.gov.cn"
         if "url" in words:

@@ -46,8 +46,10 @@ NOT_PLATFORM_SETTINGS = {
     "tjregistry.demo.password", "tjregistry.certificate.auto_generate_keys",
 }
 # Variables that are not CKAN options: read by docker-compose.yml (checked below) or by
-# the ckan-base image's prerun.py, which creates the first sysadmin from them.
-BASE_IMAGE_VARIABLES = {"CKAN_SYSADMIN_NAME", "CKAN_SYSADMIN_PASSWORD", "CKAN_SYSADMIN_EMAIL"}
+# the ckan-base image (prerun.py creates the first sysadmin, start_ckan.sh runs uWSGI).
+BASE_IMAGE_VARIABLES = {
+    "CKAN_SYSADMIN_NAME", "CKAN_SYSADMIN_PASSWORD", "CKAN_SYSADMIN_EMAIL", "UWSGI_HARAKIRI",
+}
 COMPOSE_VARIABLES = {
     "TJREGISTRY_IMAGE", "TJREGISTRY_TAG", "CKAN_PORT_HOST", "SOLR_HEAP",
     "POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB", "CKAN_DB_USER", "CKAN_DB_PASSWORD",
