@@ -50,7 +50,8 @@ LANDLINE_PATTERN = re.compile(r"^(?:\+?86-?)?0\d{2,3}-?\d{7,8}(?:-\d{1,6})?$")
 EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$")
 URL_PATTERN = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 HASH_PATTERN = re.compile(r"^(?:(sm3|sha256|sha512):)?([0-9a-f]{64}|[0-9a-f]{128})$")
-CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._/-]{0,63}$")
+# Codes of catalogues and registrations; "*" is a possible ISO 7064 MOD 37-2 check character.
+CODE_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._/*-]{0,63}$")
 LIST_SEPARATORS = re.compile(r"[\n\r,;，；]+")
 
 DEFAULT_MAX_LENGTH = 500
@@ -338,12 +339,12 @@ def tjregistry_evidence_hash(value: Any) -> Any:
 
 
 def tjregistry_code(value: Any) -> Any:
-    """A catalogue or registration code: letters, digits and . _ / - (at most 64)."""
+    """A catalogue or registration code: letters, digits and . _ / * - (at most 64)."""
     if _is_empty(value):
         return value
     text = str(value).strip()
     if not CODE_PATTERN.match(text):
-        raise Invalid(_("Must be a code of letters, digits, '.', '_', '/' or '-' "
+        raise Invalid(_("Must be a code of letters, digits, '.', '_', '/', '*' or '-' "
                         "(at most 64 characters)"))
     return text
 

@@ -275,3 +275,31 @@ def test_organization_about_page_in_both_languages(app, people):
     page = app.get(f"/en/organization/about/{org['name']}").body
     for text in ("Registrant details", "Party or government body", "Tianjin (municipal)"):
         assert text in page, text
+
+
+# -------------------------------------------------------------- catalogue ---
+def test_every_message_of_the_extension_has_a_chinese_translation():
+    """What the code says in English (validation messages, pages) exists in Chinese too."""
+    import pathlib
+
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping
+    from babel.messages.pofile import read_po
+
+    root = pathlib.Path(__file__).resolve().parents[3]
+    with (root / "i18n" / "babel.cfg").open() as config:
+        method_map, options_map = parse_mapping(config)
+    msgids = {
+        message if isinstance(message, str) else message[0]
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(root), method_map, options_map, keywords={"_": None, "N_": None,
+                                                          "gettext": None})
+    }
+    assert "Only platform administrators can change this field" in msgids
+    po_path = root / "i18n" / "zh_Hans_CN" / "LC_MESSAGES" / "ckanext-tjregistry.po"
+    with po_path.open("rb") as po_file:
+        catalogue = read_po(po_file)
+    untranslated = sorted(
+        msgid for msgid in msgids
+        if not (catalogue.get(msgid) and catalogue[msgid].string and not catalogue[msgid].fuzzy))
+    assert untranslated == [], "run `make i18n` and translate: " + "; ".join(untranslated)

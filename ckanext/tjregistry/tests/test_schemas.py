@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import access, metadata, vocabularies
+from ckanext.tjregistry import access, demo, metadata, vocabularies
 from ckanext.tjregistry.tests import samples
 
 # Field keys the other parts of the platform rely on (cross-team contract).
@@ -270,3 +270,32 @@ def test_institution_round_trips_with_its_jurisdiction():
     shown = helpers.call_action("organization_show", id=org["id"])
     for key, value in sent.items():
         assert shown[key] == value, key
+
+
+# -------------------------------------------------------------------- demo ---
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_demo_organizations_and_registrations_are_complete():
+    context = {"user": factories.Sysadmin()["name"]}
+    for name, title, district in demo.REGISTRANTS:
+        org = helpers.call_action("organization_create", context=dict(context), name=name,
+                                  title=title, **demo._registrant_fields(name, district))
+        assert metadata.completeness_errors(org) == {}, name
+    authority = helpers.call_action(
+        "organization_create", context=dict(context), name=demo.AUTHORITY[0],
+        title=demo.AUTHORITY[1], **demo._institution_fields("city", "120000", "authority"))
+    assert authority["org_kind"] == "authority"
+
+    for org, titles in demo.RESOURCES.items():
+        district = {r[0]: r[2] for r in demo.REGISTRANTS}[org]
+        for index in (1, 2, 3):
+            dataset = helpers.call_action(
+                "package_create", context=dict(context), type="data-resource",
+                name=f"{org}-{index}", title=titles[index - 1], notes="说明", owner_org=org,
+                **demo._resource_fields(org, district, index, titles[index - 1]))
+            assert metadata.completeness_errors(dataset) == {}, dataset["name"]
+    for index, title in enumerate(demo.PRODUCTS["tj-data-ops"], start=1):
+        dataset = helpers.call_action(
+            "package_create", context=dict(context), type="data-product",
+            name=f"product-{index}", title=title, notes="说明", owner_org="tj-data-ops",
+            **demo._product_fields(index, title))
+        assert metadata.completeness_errors(dataset) == {}, title
