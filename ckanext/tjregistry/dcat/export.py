@@ -19,13 +19,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
-from lxml import etree
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 import ckan.lib.plugins as lib_plugins
 import ckan.model as model
@@ -36,6 +37,7 @@ from ckanext.dcat.processors import RDF_PROFILES_CONFIG_OPTION
 from ckanext.dcat.profiles import DCAT, FOAF
 from ckanext.dcat.profiles.base import namespaces as dcat_namespaces
 from ckanext.dcat.utils import catalog_uri, dataset_uri
+from ckanext.scheming import helpers as scheming_helpers
 
 from ckanext.tjregistry import access, vocabularies
 from ckanext.tjregistry.certificates import codes
@@ -45,7 +47,7 @@ from ckanext.tjregistry.dcat.serializer import RegistrySerializer
 from ckanext.tjregistry.model.certificate import Certificate
 
 # Bump when the profile's output changes for the same input (invalidates the cache).
-OUTPUT_VERSION = "1"
+OUTPUT_VERSION = "2"
 CACHE_PREFIX = "tjregistry:dcat:fragment"
 BATCH_SIZE = 500
 PROVINCE_CODE = vocabularies.CITY_CODE
@@ -196,53 +198,108 @@ def _fingerprint(static: str, doc: dict[str, Any], facts: publication.Registrati
 def _graph_namespaces() -> dict[str, str]:
     spaces = {prefix: str(uri) for prefix, uri in dcat_namespaces.items()}
     spaces.update({prefix: str(uri) for prefix, uri in terms.NAMESPACES.items()})
-    spaces.update({"rdf": str(RDF), "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-                   "xsd": "http://www.w3.org/2001/XMLSchema#",
-                   "skos": "http://www.w3.org/2004/02/skos/core#"})
+    spaces.update({"rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD), "skos": str(SKOS)})
     return spaces
 
 
-def _header(fmt: str, catalog_graph: Graph) -> tuple[str, str, str]:
-    """(document start, catalogue part, document end) of an export in ``fmt``."""
-    if fmt == "jsonld":
-        context = _graph_namespaces()
-        nodes = _jsonld_nodes(catalog_graph, context)
-        start = '{"@context": ' + json.dumps(context) + ', "@graph": ['
-        return start, nodes, "]}\n"
-    if fmt == "rdf":
-        spaces = " ".join(f'xmlns:{p}="{u}"' for p, u in sorted(_graph_namespaces().items()))
-        start = f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF {spaces}>\n'
-        return start, _xml_children(catalog_graph), "</rdf:RDF>\n"
-    return "", _fragment_text(fmt, catalog_graph), ""
+# Writers. Each dataset is written as a flat list of statements: N-Triples lines
+# (which are also Turtle), expanded JSON-LD node objects, or RDF/XML descriptions.
+# Pretty-printing a graph (rdflib's Turtle, JSON-LD compaction) costs far more than
+# building it and gains nothing for a harvester.
+def _term_id(term: Any) -> str:
+    return f"_:{term}" if isinstance(term, BNode) else str(term)
 
 
-def _jsonld_nodes(graph: Graph, context: dict[str, str]) -> str:
-    data = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
-    nodes = data.get("@graph", [data]) if isinstance(data, dict) else data
-    nodes = [{k: v for k, v in node.items() if k != "@context"} for node in nodes]
-    return ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes)
+def _jsonld_value(term: Any) -> dict[str, Any]:
+    if not isinstance(term, Literal):
+        return {"@id": _term_id(term)}
+    value: dict[str, Any] = {"@value": str(term)}
+    if term.language:
+        value["@language"] = term.language
+    elif term.datatype:
+        value["@type"] = str(term.datatype)
+    return value
 
 
-def _xml_children(graph: Graph) -> str:
-    root = etree.fromstring(graph.serialize(format="xml").encode("utf-8"))
-    return "".join(etree.tostring(child, encoding="unicode") for child in root)
+def _jsonld_nodes(graph: Graph) -> str:
+    """Expanded JSON-LD node objects of ``graph``, comma-separated."""
+    nodes: dict[Any, dict[str, Any]] = {}
+    for subject, predicate, obj in graph:
+        node = nodes.setdefault(subject, {"@id": _term_id(subject)})
+        if predicate == RDF.type and not isinstance(obj, Literal):
+            node.setdefault("@type", []).append(_term_id(obj))
+        else:
+            node.setdefault(str(predicate), []).append(_jsonld_value(obj))
+    return ",\n".join(json.dumps(node, ensure_ascii=False) for node in nodes.values())
+
+
+def _xml_name(uri: str, spaces: dict[str, str]) -> tuple[str, str]:
+    """(qualified element name, extra namespace declaration) of a property or class."""
+    for prefix, namespace in spaces.items():
+        if uri.startswith(namespace) and _NCNAME.match(uri[len(namespace):]):
+            return f"{prefix}:{uri[len(namespace):]}", ""
+    match = _LOCAL_NAME.search(uri)
+    if not match:
+        raise ValueError(f"{uri} cannot be written as an XML element name")
+    namespace = uri[:match.start()]
+    return f"ns0:{match.group()}", f' xmlns:ns0="{xml_escape(namespace, _QUOTE)}"'
+
+
+_NCNAME = re.compile(r"^[A-Za-z_][\w.-]*$")
+_LOCAL_NAME = re.compile(r"[A-Za-z_][\w.-]*$")
+_QUOTE = {'"': "&quot;"}
+
+
+def _xml_descriptions(graph: Graph) -> str:
+    """One ``rdf:Description`` per subject of ``graph``."""
+    spaces = _graph_namespaces()
+    by_subject: dict[Any, list[tuple[Any, Any]]] = {}
+    for subject, predicate, obj in graph:
+        by_subject.setdefault(subject, []).append((predicate, obj))
+    out = []
+    for subject, statements in by_subject.items():
+        about = (f'rdf:nodeID="{subject}"' if isinstance(subject, BNode)
+                 else f'rdf:about="{xml_escape(str(subject), _QUOTE)}"')
+        out.append(f"<rdf:Description {about}>")
+        for predicate, obj in statements:
+            name, declaration = _xml_name(str(predicate), spaces)
+            if isinstance(obj, BNode):
+                out.append(f'<{name}{declaration} rdf:nodeID="{obj}"/>')
+            elif isinstance(obj, URIRef):
+                out.append(f'<{name}{declaration} '
+                           f'rdf:resource="{xml_escape(str(obj), _QUOTE)}"/>')
+            else:
+                attribute = ""
+                if obj.language:
+                    attribute = f' xml:lang="{obj.language}"'
+                elif obj.datatype:
+                    attribute = f' rdf:datatype="{xml_escape(str(obj.datatype), _QUOTE)}"'
+                out.append(f"<{name}{declaration}{attribute}>{xml_escape(str(obj))}</{name}>")
+        out.append("</rdf:Description>")
+    return "\n".join(out) + "\n"
 
 
 def _fragment_text(fmt: str, graph: Graph) -> str:
     if fmt == "jsonld":
-        return _jsonld_nodes(graph, _graph_namespaces())
+        return _jsonld_nodes(graph)
     if fmt == "rdf":
-        return _xml_children(graph)
-    text = graph.serialize(format=FORMATS[fmt].rdflib)
+        return _xml_descriptions(graph)
+    return graph.serialize(format="nt")
+
+
+def _header(fmt: str, catalog_graph: Graph) -> tuple[str, str, str]:
+    """(document start, catalogue and shared part, document end) of an export in ``fmt``."""
+    if fmt == "jsonld":
+        return '{"@graph": [\n', _jsonld_nodes(catalog_graph), "\n]}\n"
+    if fmt == "rdf":
+        spaces = " ".join(f'xmlns:{p}="{u}"' for p, u in sorted(_graph_namespaces().items()))
+        start = f'<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF {spaces}>\n'
+        return start, _xml_descriptions(catalog_graph), "</rdf:RDF>\n"
     if fmt == "ttl":
-        # Turtle allows @prefix anywhere; the shared ones are declared once at the top.
-        shared = set(_turtle_prefixes())
-        text = "\n".join(line for line in text.splitlines() if line not in shared)
-    return text.strip() + "\n"
-
-
-def _turtle_prefixes() -> list[str]:
-    return [f"@prefix {p}: <{u}> ." for p, u in sorted(_graph_namespaces().items())]
+        prefixes = "".join(f"@prefix {p}: <{u}> .\n" for p, u in sorted(
+            _graph_namespaces().items()))
+        return prefixes + "\n", catalog_graph.serialize(format="turtle"), ""
+    return "", catalog_graph.serialize(format="nt"), ""
 
 
 def _bind(graph: Graph) -> Graph:
@@ -262,10 +319,43 @@ def render_fragment(serializer: RegistrySerializer, dataset: dict[str, Any], fmt
     return _fragment_text(fmt, graph)
 
 
-def _catalog_graph(serializer: RegistrySerializer) -> tuple[Graph, URIRef]:
+def _shared_vocabularies() -> dict[str, list[str]]:
+    """The controlled values published datasets may link to, by vocabulary."""
+    wanted = {"dataset_type": list(publication.PUBLISHED_TYPES),
+              "registration_status": [publication.REGISTERED],
+              "certificate_status": ["valid"],
+              "registrant_type": vocabularies.values("registrant_type"),
+              "district": vocabularies.values("district")}
+    for dataset_type in publication.PUBLISHED_TYPES:
+        schema = scheming_helpers.scheming_get_dataset_schema(dataset_type) or {}
+        public, public_resource = publication.public_field_names(dataset_type)
+        fields = [f for f in schema.get("dataset_fields", []) if f["field_name"] in public]
+        fields += [f for f in schema.get("resource_fields", [])
+                   if f["field_name"] in public_resource]
+        for field in fields:
+            name = field.get("vocabulary")
+            if name in vocabularies.VOCABULARIES and name not in wanted:
+                wanted[name] = vocabularies.values(name)
+    return wanted
+
+
+def _catalog_graph(serializer: RegistrySerializer, solr: Any,
+                   filters: list[str]) -> tuple[Graph, URIRef, frozenset[Any]]:
+    """The catalogue, and what its datasets share (described here, once)."""
     graph = _bind(serializer.reset())
     catalog_ref = serializer.graph_from_catalog({"modified": catalog_modified()})
-    return graph, catalog_ref
+    shared = _bind(Graph())
+    result = solr.search(q="*:*", fq=filters, rows=0, facet="true",
+                         **{"facet.field": "owner_org", "facet.limit": -1,
+                            "facet.mincount": 1})
+    owners = result.facets["facet_fields"]["owner_org"][::2]
+    registrants = [f for f in (registry_profile.registrant(o) for o in owners) if f]
+    describer = registry_profile.TjRegistryProfile(
+        shared, dataset_type=publication.PUBLISHED_TYPES[0])
+    describer.graph_shared(_shared_vocabularies(), registrants)
+    for triple in shared:
+        graph.add(triple)
+    return graph, catalog_ref, frozenset(shared.subjects())
 
 
 def _separator(fmt: str) -> str:
@@ -340,32 +430,32 @@ class _Batches:
                 yield text
 
 
-def stream_catalog(fmt: str, modified_since_fq: str | None = None,
+def stream_catalog(fmt: str, filters: Sequence[str] = (),
                    use_cache: bool = True) -> Iterator[str]:
     """The whole published catalogue in ``fmt`` (``ttl``, ``nt``, ``jsonld``, ``rdf``).
 
-    Yields text chunks; the caller writes them out as they come.
+    ``filters`` are extra Solr filter queries (e.g. ``modified_since``). Yields text
+    chunks; the caller writes them out as they come.
     """
     if fmt not in FORMATS:
         raise tk.ValidationError({"format": [f"不支持的格式 / unsupported format: {fmt}"]})
     today = publication.local_today()
-    serializer = RegistrySerializer(profiles=_profiles())
-    catalog_graph, catalog_ref = _catalog_graph(serializer)
-    start, catalog_part, end = _header(fmt, catalog_graph)
-    yield start
-    if fmt == "ttl":
-        yield "\n".join(_turtle_prefixes()) + "\n\n"
-    yield catalog_part
-
     orgs = (model.Session.query(model.Group)
             .filter(model.Group.is_organization.is_(True), model.Group.state == "active").all())
     registry_profile.prime_registrants(
         {"id": g.id, "name": g.name, "title": g.title, **(g.extras or {})} for g in orgs)
+    solr = make_connection()
+    filters = [*_solr_filters(today), *filters]
+    serializer = RegistrySerializer(profiles=_profiles())
+    catalog_graph, catalog_ref, shared = _catalog_graph(serializer, solr, filters)
+    serializer.shared_subjects = shared
+    start, catalog_part, end = _header(fmt, catalog_graph)
+    yield start
+    yield catalog_part
+
     static = _static_fingerprint()
     redis = connect_to_redis() if use_cache else None
     ttl = tk.asint(tk.config.get("tjregistry.dcat.export_cache_ttl"))
-    solr = make_connection()
-    filters = _solr_filters(today) + ([modified_since_fq] if modified_since_fq else [])
     batches = _Batches(fmt, serializer, catalog_ref, static, solr, redis, ttl, today)
     cursor = "*"
     while True:

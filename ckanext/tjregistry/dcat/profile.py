@@ -178,6 +178,10 @@ def as_list(value: Any) -> list[Any]:
 class TjRegistryProfile(RDFProfile):
     """Registration metadata on top of DCAT-AP 3 (see the module docstring)."""
 
+    # Nodes described once elsewhere in the same document (the shared part of the
+    # full export): the profile links to them without describing them again.
+    shared_subjects: frozenset[Any] = frozenset()
+
     # ------------------------------------------------------------ helpers
     def _bind(self) -> None:
         for prefix, namespace in terms.NAMESPACES.items():
@@ -191,7 +195,7 @@ class TjRegistryProfile(RDFProfile):
     def _concept(self, vocabulary: str, value: str) -> URIRef:
         """A concept of the platform vocabulary, typed and labelled in the graph."""
         node = terms.concept_uri(vocabulary, str(value))
-        if (node, RDF.type, SKOS.Concept) not in self.g:
+        if node not in self.shared_subjects and (node, RDF.type, SKOS.Concept) not in self.g:
             zh, en = terms.concept_labels(vocabulary, str(value))
             self.g.add((node, RDF.type, SKOS.Concept))
             self._labels(node, SKOS.prefLabel, zh, en)
@@ -201,7 +205,8 @@ class TjRegistryProfile(RDFProfile):
 
     def _district(self, code: str) -> URIRef:
         node = self._concept("district", code)
-        self.g.add((node, RDF.type, DCT.Location))
+        if node not in self.shared_subjects:
+            self.g.add((node, RDF.type, DCT.Location))
         return node
 
     def _remove_node(self, subject: Any, predicate: URIRef, node: Any) -> None:
@@ -259,13 +264,22 @@ class TjRegistryProfile(RDFProfile):
         facts = registrant(data.get("owner_org"))
         if not facts:
             return
-        uri = publisher_uri_organization_fallback(
-            {"organization": {"id": facts["id"]}, "owner_org": facts["id"]})
-        agent = URIRef(uri)
+        agent = self.registrant_ref(facts)
         self._replace(dataset_ref, DCT.publisher)
         for predicate, node in list(self.g.predicate_objects(agent)):
             self._remove_node(agent, predicate, node)
         self.g.add((dataset_ref, DCT.publisher, agent))
+        if agent not in self.shared_subjects:
+            self.graph_registrant(facts)
+
+    @staticmethod
+    def registrant_ref(facts: dict[str, Any]) -> URIRef:
+        return URIRef(publisher_uri_organization_fallback(
+            {"organization": {"id": facts["id"]}, "owner_org": facts["id"]}))
+
+    def graph_registrant(self, facts: dict[str, Any]) -> URIRef:
+        """A registrant as a ``foaf:Agent`` (name, credit code, type, district)."""
+        agent = self.registrant_ref(facts)
         self.g.add((agent, RDF.type, FOAF.Agent))
         self.g.add((agent, RDF.type, FOAF.Organization))
         self.g.add((agent, FOAF.name, Literal(facts["title"] or facts["name"], lang=ZH)))
@@ -276,6 +290,7 @@ class TjRegistryProfile(RDFProfile):
                                                        facts["registrant_type"])))
         if facts.get("district_code"):
             self.g.add((agent, TJR.district, self._district(facts["district_code"])))
+        return agent
 
     def _graph_spatial(self, data: dict[str, Any], dataset_ref: URIRef) -> None:
         codes = as_list(data.get("spatial"))
@@ -293,7 +308,8 @@ class TjRegistryProfile(RDFProfile):
             return
         self._replace(dataset_ref, DCT.accrualPeriodicity)
         self.g.add((dataset_ref, DCT.accrualPeriodicity, uri))
-        self.g.add((uri, RDF.type, DCT.Frequency))
+        if uri not in self.shared_subjects:
+            self.g.add((uri, RDF.type, DCT.Frequency))
 
     def _graph_access_rights(self, data: dict[str, Any], dataset_ref: URIRef) -> None:
         if not any(data.get(key) for key in RIGHTS_FIELDS):
@@ -429,7 +445,8 @@ class TjRegistryProfile(RDFProfile):
             node = BNode()
             self.g.add((node, RDFS.label, Literal(fmt.strip())))
         self.g.add((distribution, DCT["format"], node))
-        self.g.add((node, RDF.type, DCT.MediaTypeOrExtent))
+        if node not in self.shared_subjects:
+            self.g.add((node, RDF.type, DCT.MediaTypeOrExtent))
 
     def _graph_landing_page(self, data: dict[str, Any], dataset_ref: URIRef) -> None:
         if not data.get("name") or not data.get("type"):
@@ -449,7 +466,8 @@ class TjRegistryProfile(RDFProfile):
         g.add((record, FOAF.primaryTopic, dataset_ref))
         g.add((record, DCT.identifier, Literal(code)))
         g.add((record, DCT.conformsTo, terms.DCAT_AP_3))
-        g.add((terms.DCAT_AP_3, RDF.type, DCT.Standard))
+        if terms.DCAT_AP_3 not in self.shared_subjects:
+            g.add((terms.DCAT_AP_3, RDF.type, DCT.Standard))
         issued = data.get("registration_issued") or data.get("metadata_created")
         modified = max(
             (str(v) for v in (data.get("registration_modified"), data.get("metadata_modified"))
@@ -494,6 +512,24 @@ class TjRegistryProfile(RDFProfile):
         for node in list(self.g.objects(dataset_ref, DCAT.contactPoint)):
             if not any(p for p in self.g.predicates(node) if p != RDF.type):
                 self._remove_node(dataset_ref, DCAT.contactPoint, node)
+
+    def graph_shared(self, vocabularies: dict[str, Iterable[str]],
+                     registrants: Iterable[dict[str, Any]]) -> None:
+        """Describe once what many datasets link to: concepts, EU authority values used
+        as classes' instances, the application profile and the registrants."""
+        for vocabulary, values in vocabularies.items():
+            for value in values:
+                if vocabulary == "district":
+                    self._district(value)
+                else:
+                    self._concept(vocabulary, value)
+        for value in terms.FREQUENCY_TO_EU:
+            self.g.add((terms.frequency_uri(value), RDF.type, DCT.Frequency))
+        for code in FILE_TYPES.values():
+            self.g.add((URIRef(EU_FILE_TYPE + code), RDF.type, DCT.MediaTypeOrExtent))
+        self.g.add((terms.DCAT_AP_3, RDF.type, DCT.Standard))
+        for facts in registrants:
+            self.graph_registrant(facts)
 
     # ----------------------------------------------------------- catalogue
     def graph_from_catalog(self, catalog_dict: dict[str, Any] | None, catalog_ref: URIRef) -> None:

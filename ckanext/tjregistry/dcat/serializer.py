@@ -19,12 +19,17 @@ from ckanext.tjregistry.dcat import publication
 
 
 class RegistrySerializer(RDFSerializer):
+    # Nodes the document describes elsewhere (see TjRegistryProfile.shared_subjects).
+    shared_subjects: frozenset[Any] = frozenset()
+
     def graph_from_dataset(self, dataset_dict: dict[str, Any]) -> URIRef:
         dataset_ref = URIRef(dataset_uri(dataset_dict))
         dataset_type = dataset_dict.get("type") or publication.PUBLISHED_TYPES[0]
         for profile_class in self._profiles:
             profile = profile_class(self.g, dataset_type=dataset_type,
                                     compatibility_mode=self.compatibility_mode)
+            if hasattr(profile, "shared_subjects"):
+                profile.shared_subjects = self.shared_subjects
             profile.graph_from_dataset(dataset_dict, dataset_ref)
         return dataset_ref
 

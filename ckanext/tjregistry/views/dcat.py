@@ -33,7 +33,7 @@ def catalog_export(_format: str) -> Any:
         since = modified_since_filter(tk.request.args.get("modified_since"))
     except tk.ValidationError as error:
         return _error_response(error)
-    chunks = export.stream_catalog(_format, since)
+    chunks = export.stream_catalog(_format, [since] if since else [])
     response = Response(stream_with_context(chunks), mimetype=export.FORMATS[_format].mimetype)
     response.headers["Content-Disposition"] = f'inline; filename="catalog.{_format}"'
     return response
