@@ -275,6 +275,12 @@ def test_organization_about_page_in_both_languages(app, people):
     page = app.get(f"/en/organization/about/{org['name']}").body
     for text in ("Registrant details", "Party or government body", "Tianjin (municipal)"):
         assert text in page, text
+    institution = helpers.call_action("organization_create",
+                                      context={"user": people["sysadmin"]["name"]},
+                                      **samples.institution_org())
+    page = app.get(f"/organization/about/{institution['name']}").body
+    assert "登记机构资格状态" in page and "正常" in page
+    assert "已通过市级登记机构认证" not in page  # registrants only
 
 
 # -------------------------------------------------------------- catalogue ---
