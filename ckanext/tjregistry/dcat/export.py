@@ -311,7 +311,7 @@ def _bind(graph: Graph) -> Graph:
 def render_fragment(serializer: RegistrySerializer, dataset: dict[str, Any], fmt: str,
                     catalog_ref: URIRef) -> str:
     """One dataset (with its record and its links from the catalogue) in ``fmt``."""
-    graph = _bind(serializer.reset())
+    graph = serializer.reset()
     dataset_ref = serializer.graph_from_dataset(dataset)
     graph.add((catalog_ref, DCAT.dataset, dataset_ref))
     for record_ref in list(graph.subjects(FOAF.primaryTopic, dataset_ref)):
@@ -409,6 +409,7 @@ class _Batches:
         missing = [d["id"] for d in docs if d["id"] not in cached]
         loaded.update(_load_datasets(self.solr, [i for i in missing if i not in loaded]))
         fresh: dict[str, str] = {}
+        self.serializer.source_index = resolved
         for package_id in missing:
             if package_id in loaded:
                 dataset = publication.public_dataset(loaded[package_id])

@@ -32,6 +32,7 @@ The profile never writes a field marked ``restricted: true``.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from collections.abc import Iterable
@@ -174,6 +175,15 @@ def as_list(value: Any) -> list[Any]:
     return [value]
 
 
+def _datetime_literal(value: Any) -> Literal:
+    """An ``xsd:dateTime`` (UTC times as CKAN stores them, without a zone)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(value).rstrip("Z"))
+    except ValueError:
+        return Literal(str(value))
+    return Literal(moment.isoformat(), datatype=XSD.dateTime)
+
+
 # ---------------------------------------------------------------- profile ---
 class TjRegistryProfile(RDFProfile):
     """Registration metadata on top of DCAT-AP 3 (see the module docstring)."""
@@ -181,9 +191,13 @@ class TjRegistryProfile(RDFProfile):
     # Nodes described once elsewhere in the same document (the shared part of the
     # full export): the profile links to them without describing them again.
     shared_subjects: frozenset[Any] = frozenset()
+    # Registration code -> published dataset id, when the caller resolved them in bulk.
+    source_index: dict[str, str] | None = None
 
     # ------------------------------------------------------------ helpers
     def _bind(self) -> None:
+        if self.g.store.namespace("tjr") is not None:
+            return
         for prefix, namespace in terms.NAMESPACES.items():
             self.g.bind(prefix, namespace)
 
@@ -358,7 +372,9 @@ class TjRegistryProfile(RDFProfile):
             return
         from ckanext.dcat.utils import dataset_uri
 
-        resolved = source_datasets(codes)
+        resolved = self.source_index
+        if resolved is None:
+            resolved = source_datasets(codes)
         for code in codes:
             package_id = resolved.get(code)
             source: URIRef | BNode
@@ -475,9 +491,9 @@ class TjRegistryProfile(RDFProfile):
             default=None,
         )
         if issued:
-            self._add_date_triple(record, DCT.issued, issued)
+            g.add((record, DCT.issued, _datetime_literal(issued)))
         if modified:
-            self._add_date_triple(record, DCT.modified, modified)
+            g.add((record, DCT.modified, _datetime_literal(modified)))
         if data.get("registration_status"):
             g.add((record, TJR.registrationStatus,
                    self._concept("registration_status", data["registration_status"])))

@@ -21,6 +21,8 @@ from ckanext.tjregistry.dcat import publication
 class RegistrySerializer(RDFSerializer):
     # Nodes the document describes elsewhere (see TjRegistryProfile.shared_subjects).
     shared_subjects: frozenset[Any] = frozenset()
+    # Registration code -> published dataset id for the datasets being serialised.
+    source_index: dict[str, str] | None = None
 
     def graph_from_dataset(self, dataset_dict: dict[str, Any]) -> URIRef:
         dataset_ref = URIRef(dataset_uri(dataset_dict))
@@ -30,6 +32,7 @@ class RegistrySerializer(RDFSerializer):
                                     compatibility_mode=self.compatibility_mode)
             if hasattr(profile, "shared_subjects"):
                 profile.shared_subjects = self.shared_subjects
+                profile.source_index = self.source_index
             profile.graph_from_dataset(dataset_dict, dataset_ref)
         return dataset_ref
 
