@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ckanext.tjregistry.certificates.cli import certificate
+from ckanext.tjregistry.supervision_cli import report
 from ckanext.tjregistry.workflow_cli import COMMANDS as WORKFLOW_COMMANDS
 
 __all__ = ["tjregistry"]
@@ -30,5 +31,6 @@ def demo_load() -> None:
 
 
 tjregistry.add_command(certificate)
+tjregistry.add_command(report)
 for command in WORKFLOW_COMMANDS:
     tjregistry.add_command(command)

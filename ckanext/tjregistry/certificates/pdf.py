@@ -72,6 +72,13 @@ def _faces() -> dict[str, FontFace]:
     }
 
 
+def add_fonts(pdf: FPDF) -> None:
+    """Register the CJK faces (``serif``, ``serif-bold``, ``mono``) on ``pdf``."""
+    for name, face in _faces().items():
+        index, _ = face.index_and_cmap
+        pdf.add_font(name, fname=face.path, collection_font_number=index)
+
+
 def missing_glyphs(text: str, face: str = "serif") -> str:
     """Characters of ``text`` (other than whitespace) that ``face`` cannot draw."""
     _, cmap = _faces()[face].index_and_cmap

@@ -38,6 +38,13 @@ from ckanext.tjregistry.logic.certificate_action import (
     certificate_show,
     certificate_verify,
 )
+from ckanext.tjregistry.logic.supervision_action import (
+    institution_qualification_list,
+    institution_reinstate,
+    institution_service_report,
+    institution_suspend,
+    registration_statistics_show,
+)
 from ckanext.tjregistry.model import Application, Notification, Registration
 
 __all__ = [
@@ -83,6 +90,14 @@ __all__ += [
     "dcat_dataset_show",
     "registration_export_list",
     "registration_export_show",
+]
+# Supervision (Art. 27, 28): statistics, institutions' service reports, suspension.
+__all__ += [
+    "institution_qualification_list",
+    "institution_reinstate",
+    "institution_service_report",
+    "institution_suspend",
+    "registration_statistics_show",
 ]
 
 

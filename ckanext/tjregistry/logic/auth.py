@@ -21,6 +21,13 @@ from ckanext.tjregistry.logic.certificate_auth import (
     certificate_show,
     certificate_verify,
 )
+from ckanext.tjregistry.logic.supervision_auth import (
+    institution_qualification_list,
+    institution_reinstate,
+    institution_service_report,
+    institution_suspend,
+    registration_statistics_show,
+)
 from ckanext.tjregistry.model import Application, Registration
 
 __all__ = [
@@ -54,6 +61,13 @@ __all__ = [
     "registration_withdraw_decide",
 ]
 __all__ += ["registration_export_list", "registration_export_show"]
+__all__ += [
+    "institution_qualification_list",
+    "institution_reinstate",
+    "institution_service_report",
+    "institution_suspend",
+    "registration_statistics_show",
+]
 
 DENIED = "无权执行此操作或不在管辖范围内 / Not allowed (role or jurisdiction)"
 
