@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ckanext.tjregistry.certificates.cli import certificate
+from ckanext.tjregistry.operations_cli import COMMANDS as OPERATIONS_COMMANDS
 from ckanext.tjregistry.supervision_cli import report
 from ckanext.tjregistry.workflow_cli import COMMANDS as WORKFLOW_COMMANDS
 
@@ -33,4 +34,6 @@ def demo_load() -> None:
 tjregistry.add_command(certificate)
 tjregistry.add_command(report)
 for command in WORKFLOW_COMMANDS:
+    tjregistry.add_command(command)
+for command in OPERATIONS_COMMANDS:
     tjregistry.add_command(command)

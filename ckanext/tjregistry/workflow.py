@@ -47,7 +47,7 @@ from sqlalchemy.exc import IntegrityError
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import history, jurisdiction, workdays
+from ckanext.tjregistry import agencies, evidence, history, jurisdiction, workdays
 from ckanext.tjregistry.model import Application, Registration
 
 log = logging.getLogger(__name__)
@@ -295,7 +295,9 @@ def roles_for(actor: Actor, *, registrant_id: str, institution_id: str) -> set[s
     roles: set[str] = set()
     if actor.user is None:
         return roles
-    if jurisdiction.acts_for(actor.user, registrant_id):
+    # An agency acts as the registrant under a delegation in force (Art. 16).
+    if (jurisdiction.acts_for(actor.user, registrant_id)
+            or agencies.acts_for(actor.user, registrant_id, agencies.APPLICATION)):
         roles.add(REGISTRANT)
     if jurisdiction.is_reviewer_for(actor.user, institution_id):
         roles.add(REVIEWER)
@@ -482,12 +484,16 @@ def _finish(session: Any, transition: Transition, ctx: dict[str, Any],
     session.flush()
     acting = jurisdiction.acting_institution(institution_id) if institution_id else None
     role = _role_label(transition, ctx["actor"], app, reg)
+    event_data = ctx.get("event_data") or None
+    if role == REGISTRANT:
+        event_data = agencies.on_behalf_data(
+            ctx["actor"].user, (app or reg).registrant_id, event_data)  # type: ignore[union-attr]
     event = history.append(
         session, subject=transition.subject, application_id=app.id if app else None,
         package_id=ctx["package_id"], action=transition.name, from_state=from_state,
         to_state=target, actor_id=ctx["actor"].id, role=role,
         institution_id=acting.id if acting else None,
-        note=_note(ctx["inputs"]), data=ctx.get("event_data") or None,
+        note=_note(ctx["inputs"]), data=event_data,
     )
     outcome = Outcome(transition, app, reg, event.id, from_state, target, ctx["package_id"],
                       list(ctx["after_commit"]))
@@ -562,6 +568,9 @@ def _guard_may_apply(ctx: dict[str, Any]) -> None:
     if not registrant.verified:
         raise WorkflowError("registrant",
                             "登记主体尚未通过认证 / The registrant is not verified yet")
+    lacking = evidence.missing_for_application(app, ctx["inputs"].get("proposed"))
+    if lacking:
+        raise WorkflowError("evidence", lacking)
 
 
 def _guard_no_supplement_this_round(ctx: dict[str, Any]) -> None:

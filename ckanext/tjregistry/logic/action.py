@@ -17,7 +17,14 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from ckanext.tjregistry import history, jurisdiction, notifications, workdays, workflow
+from ckanext.tjregistry import (
+    agencies,
+    history,
+    jurisdiction,
+    notifications,
+    workdays,
+    workflow,
+)
 from ckanext.tjregistry.access import (
     dataset_followee_list,
     followee_list,
@@ -37,6 +44,17 @@ from ckanext.tjregistry.logic.certificate_action import (
     certificate_renew,
     certificate_show,
     certificate_verify,
+)
+from ckanext.tjregistry.logic.operations_action import (
+    agency_delegation_create,
+    agency_delegation_list,
+    agency_delegation_revoke,
+    agency_delegation_show,
+    catalogue_entry_list,
+    evidence_create,
+    evidence_list,
+    evidence_show,
+    evidence_verify,
 )
 from ckanext.tjregistry.logic.supervision_action import (
     institution_qualification_list,
@@ -98,6 +116,18 @@ __all__ += [
     "institution_service_report",
     "institution_suspend",
     "registration_statistics_show",
+]
+# Evidence (Art. 15), agency delegations (Art. 16), the government data catalogue (Art. 14).
+__all__ += [
+    "agency_delegation_create",
+    "agency_delegation_list",
+    "agency_delegation_revoke",
+    "agency_delegation_show",
+    "catalogue_entry_list",
+    "evidence_create",
+    "evidence_list",
+    "evidence_show",
+    "evidence_verify",
 ]
 
 
@@ -477,6 +507,7 @@ def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     scope = data["scope"]
     if scope == "mine":
         orgs = [org.id for org in jurisdiction.user_orgs(user, "registrant", acting=False)]
+        orgs += agencies.represented_registrants(user)  # an agency's principals (Art. 16)
         query = query.filter(Application.registrant_id.in_(orgs))
     elif scope == "queue":
         institutions = jurisdiction.institutions_in_jurisdiction(user)

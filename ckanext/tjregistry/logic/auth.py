@@ -13,13 +13,24 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
-from ckanext.tjregistry import jurisdiction, workflow
+from ckanext.tjregistry import agencies, jurisdiction, workflow
 from ckanext.tjregistry.dcat.auth import registration_export_list, registration_export_show
 from ckanext.tjregistry.logic.certificate_auth import (
     certificate_key_list,
     certificate_renew,
     certificate_show,
     certificate_verify,
+)
+from ckanext.tjregistry.logic.operations_auth import (
+    agency_delegation_create,
+    agency_delegation_list,
+    agency_delegation_revoke,
+    agency_delegation_show,
+    catalogue_entry_list,
+    evidence_create,
+    evidence_list,
+    evidence_show,
+    evidence_verify,
 )
 from ckanext.tjregistry.logic.supervision_auth import (
     institution_qualification_list,
@@ -67,6 +78,18 @@ __all__ += [
     "institution_service_report",
     "institution_suspend",
     "registration_statistics_show",
+]
+# Evidence (Art. 15), agency delegations (Art. 16), the government data catalogue (Art. 14).
+__all__ += [
+    "agency_delegation_create",
+    "agency_delegation_list",
+    "agency_delegation_revoke",
+    "agency_delegation_show",
+    "catalogue_entry_list",
+    "evidence_create",
+    "evidence_list",
+    "evidence_show",
+    "evidence_verify",
 ]
 
 DENIED = "无权执行此操作或不在管辖范围内 / Not allowed (role or jurisdiction)"
@@ -121,7 +144,9 @@ def registration_submit(context: Context, data_dict: DataDict) -> AuthResult:
     package = model.Package.get((data_dict or {}).get("package_id") or "")
     if package is None or not package.owner_org:
         return _result(False, "数据不存在 / Dataset not found")
-    return _result(jurisdiction.acts_for(_user(context), package.owner_org))
+    user = _user(context)
+    return _result(jurisdiction.acts_for(user, package.owner_org)
+                   or agencies.acts_for(user, package.owner_org, agencies.APPLICATION))
 
 
 def _registration_auth(api: str) -> Any:
@@ -142,11 +167,14 @@ registration_revocation_review = _registration_auth("registration_revocation_rev
 
 
 def may_view(user: model.User | None, registrant_id: str, institution_id: str) -> bool:
-    """Registrant members, reviewers in jurisdiction, the city institution (which manages
-    all registration information, Art. 7) and data-authority officers in scope."""
+    """Registrant members, its agencies under a delegation in force, reviewers in
+    jurisdiction, the city institution (which manages all registration information,
+    Art. 7) and data-authority officers in scope."""
     if user is None:
         return False
     if user.sysadmin or jurisdiction.capacity(user, registrant_id) is not None:
+        return True
+    if agencies.acts_for(user, registrant_id):
         return True
     if (jurisdiction.is_reviewer_for(user, institution_id)
             or jurisdiction.is_city_reviewer(user)):

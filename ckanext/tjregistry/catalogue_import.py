@@ -1,0 +1,551 @@
+"""Convenient registration from the government data catalogue (政务数据目录, Art. 14).
+
+``ckan tjregistry catalogue import FILE.csv|FILE.xlsx`` reads catalogue entries, keeps
+each one in ``tjregistry_catalogue_entry`` (keyed on its catalogue code) and prefills a
+draft registration (a ``data-resource`` dataset in CKAN's ``draft`` state) for the
+registrant that provides it. The registrant completes the draft and applies.
+
+Re-importing updates instead of duplicating: the entry with the same code is updated,
+and so is its draft, unless the dataset is registered or its application is being
+handled (changes then go through a change application; the entry is still updated).
+Entries whose provider is not a registrant on the platform are kept in the catalogue
+table only, so that statistics can list catalogue entries without a registration.
+
+The column layout (first row: headers; one entry per row) is ``COLUMNS`` below and is
+documented in the README. Values of coded fields may be written as the Chinese label
+(e.g. ``有条件共享``), the English label or the code (``conditional``).
+"""
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.lib import search
+
+from ckanext.tjregistry import jurisdiction, vocabularies, workflow
+from ckanext.tjregistry.model import Registration
+from ckanext.tjregistry.model.catalogue import CatalogueEntry, CatalogueImport
+
+DATASET_TYPE = "data-resource"
+NAME_PREFIX = "gdc-"
+BATCH = 200
+
+CREATED = "created"
+UPDATED = "updated"
+UNCHANGED = "unchanged"
+LOCKED = "locked"
+CATALOGUE_ONLY = "catalogue_only"
+ERROR = "error"
+STATUS_LABELS = {
+    CREATED: "已新建登记草稿 / draft registration created",
+    UPDATED: "已更新 / updated",
+    UNCHANGED: "无变化 / unchanged",
+    LOCKED: "目录已更新;数据已登记或申请办理中,登记信息未改动 / catalogue entry updated; "
+            "the registration is registered or being handled and was left unchanged",
+    CATALOGUE_ONLY: "仅记入目录:提供方不是平台上的登记主体 / kept in the catalogue only: the "
+                    "provider is not a registrant on the platform",
+    ERROR: "错误 / error",
+}
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _vocabulary(name: str) -> Callable[[str], str]:
+    lookup: dict[str, str] = {}
+    for term in vocabularies.VOCABULARIES[name]:
+        for key in (term.value, term.zh, term.en):
+            lookup[_normalise_label(key)] = term.value
+
+    def parse(value: str) -> str:
+        found = lookup.get(_normalise_label(value))
+        if found is None:
+            allowed = "、".join(term.zh for term in vocabularies.VOCABULARIES[name])
+            raise ValueError(f"取值无效,应为:{allowed} / not an allowed value")
+        return found
+
+    return parse
+
+
+def _normalise_label(value: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).lower()
+
+
+def _count(value: str) -> int:
+    text = value.replace(",", "").replace(",", "")
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError("应为非负整数 / must be a whole number") from None
+    if number < 0 or number != int(number):
+        raise ValueError("应为非负整数 / must be a whole number")
+    return int(number)
+
+
+def _districts(value: str) -> list[str]:
+    parse = _vocabulary("district")
+    return sorted({parse(part) for part in re.split(r"[、,,;;\s]+", value) if part})
+
+
+def _tags(value: str) -> str:
+    return ",".join(part for part in re.split(r"[、,,;;]+", value) if part.strip())
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    required: bool = False
+    parse: Callable[[str], Any] | None = None
+    note: str = ""
+
+
+# The documented layout. ``key`` is the dataset field, except ``provider_*``, which
+# name the registrant (by credit code first, then by name).
+COLUMNS: tuple[Column, ...] = (
+    Column("目录编码", "gov_catalog_code", True, note="政务数据目录中的资源编码,导入的主键"),
+    Column("资源名称", "title", True),
+    Column("资源摘要", "notes", True),
+    Column("提供方名称", "provider_name", note="登记主体名称;与信用代码至少填一项"),
+    Column("提供方统一社会信用代码", "provider_uscc"),
+    Column("所属行业", "industry_code", parse=_vocabulary("industry"),
+           note="GB/T 4754 门类名称或字母"),
+    Column("数据类型", "data_kind", parse=_vocabulary("data_kind")),
+    Column("来源系统", "data_source"),
+    Column("更新周期", "update_frequency", parse=_vocabulary("update_frequency")),
+    Column("共享属性", "share_type", parse=_vocabulary("share_type")),
+    Column("共享条件", "share_condition"),
+    Column("开放属性", "open_type", parse=_vocabulary("open_type")),
+    Column("开放条件", "open_condition"),
+    Column("开放平台地址", "open_platform_url"),
+    Column("数据量(条)", "data_scale_records", parse=_count),
+    Column("信息项数量", "data_scale_fields", parse=_count),
+    Column("覆盖区域", "spatial", parse=_districts, note="行政区名称或代码,以顿号分隔"),
+    Column("关键词", "tag_string", parse=_tags, note="以顿号或逗号分隔"),
+)
+_BY_HEADER = {_normalise_label(column.header): column for column in COLUMNS}
+_BY_HEADER.update({_normalise_label(column.key): column for column in COLUMNS})
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (format, headers)."""
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def read_rows(path: str) -> tuple[list[str], Iterator[list[Any]]]:
+    """The header row and an iterator over the data rows of a CSV or XLSX file."""
+    extension = os.path.splitext(path)[1].lower()
+    if extension == ".xlsx":
+        return _read_xlsx(path)
+    if extension in (".csv", ".txt"):
+        return _read_csv(path)
+    raise ImportFileError(f"不支持的文件类型 {extension} / Unsupported file type: use .csv or "
+                          ".xlsx")
+
+
+def _read_csv(path: str) -> tuple[list[str], Iterator[list[Any]]]:
+    with open(path, "rb") as handle:
+        content = handle.read()
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = content.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise ImportFileError("无法识别文件编码(应为 UTF-8 或 GB18030) / Unknown encoding: "
+                              "use UTF-8 or GB18030")
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        raise ImportFileError("文件为空 / The file is empty")
+    return header, reader
+
+
+def _read_xlsx(path: str) -> tuple[list[str], Iterator[list[Any]]]:
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+        raise ImportFileError(f"无法读取 XLSX 文件 / Cannot read the XLSX file: {error}") \
+            from None
+    rows = workbook.worksheets[0].iter_rows(values_only=True)
+    for header in rows:
+        if any(_text(cell) for cell in header):
+            return [_text(cell) for cell in header], (list(row) for row in rows)
+    raise ImportFileError("文件为空 / The file is empty")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return _text(value)
+
+
+# ---------------------------------------------------------------------------
+# One row
+
+
+@dataclass
+class RowResult:
+    row: int
+    code: str
+    title: str
+    status: str
+    package_name: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+def map_header(header: list[str]) -> dict[int, Column]:
+    mapping: dict[int, Column] = {}
+    for index, name in enumerate(header):
+        column = _BY_HEADER.get(_normalise_label(_text(name)))
+        if column is not None and column not in mapping.values():
+            mapping[index] = column
+    missing = [column.header for column in COLUMNS
+               if column.required and column not in mapping.values()]
+    if missing:
+        raise ImportFileError(f"缺少必需的列:{'、'.join(missing)} / Missing required columns: "
+                              f"{', '.join(missing)}")
+    if not any(c.key in ("provider_name", "provider_uscc") for c in mapping.values()):
+        raise ImportFileError("缺少提供方列(提供方名称或提供方统一社会信用代码) / Missing a "
+                              "provider column (name or credit code)")
+    return mapping
+
+
+def parse_row(values: list[Any], mapping: dict[int, Column]) -> tuple[dict[str, Any],
+                                                                      dict[str, Any],
+                                                                      list[str]]:
+    """(dataset fields, raw row keyed by header, errors) of one row."""
+    fields: dict[str, Any] = {}
+    raw: dict[str, Any] = {}
+    errors: list[str] = []
+    for index, column in mapping.items():
+        text = _cell(values[index]) if index < len(values) else ""
+        raw[column.header] = text
+        if not text:
+            if column.required:
+                errors.append(f"{column.header}:必填 / {column.key} is required")
+            continue
+        if column.parse is None:
+            fields[column.key] = text
+            continue
+        try:
+            fields[column.key] = column.parse(text)
+        except ValueError as error:
+            errors.append(f"{column.header}「{text}」:{error}")
+    if not fields.get("provider_name") and not fields.get("provider_uscc"):
+        errors.append("提供方名称或信用代码至少填一项 / provider name or credit code is required")
+    return fields, raw, errors
+
+
+class Registrants:
+    """Registrant organizations by credit code, title and name (loaded once)."""
+
+    def __init__(self) -> None:
+        self.by_uscc: dict[str, str] = {}
+        self.by_title: dict[str, str] = {}
+        for group in (model.Session.query(model.Group)
+                      .filter(model.Group.is_organization.is_(True),
+                              model.Group.state == "active").all()):
+            extras = group.extras or {}
+            if extras.get("org_kind") != "registrant":
+                continue
+            if extras.get("uscc"):
+                self.by_uscc[str(extras["uscc"]).upper()] = group.id
+            self.by_title[_normalise_label(group.title or "")] = group.id
+            self.by_title.setdefault(_normalise_label(group.name), group.id)
+
+    def find(self, uscc: str | None, name: str | None) -> str | None:
+        if uscc and uscc.upper() in self.by_uscc:
+            return self.by_uscc[uscc.upper()]
+        if name:
+            return self.by_title.get(_normalise_label(name))
+        return None
+
+
+def dataset_name(code: str) -> str:
+    slug = re.sub(r"[^a-z0-9_-]+", "-", code.lower()).strip("-")
+    name = f"{NAME_PREFIX}{slug}"[:90].rstrip("-")
+    if model.Package.get(name) is not None:
+        name = f"{name[:81]}-{hashlib.sha1(code.encode('utf-8')).hexdigest()[:8]}"
+    return name
+
+
+def _content_sha256(fields: dict[str, Any], registrant_id: str | None) -> str:
+    text = json.dumps({"fields": fields, "registrant_id": registrant_id}, sort_keys=True,
+                      ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _dataset_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if not key.startswith("provider_")}
+
+
+def _existing_package(code: str, registrant_id: str) -> model.Package | None:
+    """A dataset of this registrant that already names the catalogue code."""
+    if hasattr(model, "PackageExtra"):
+        query = (model.Session.query(model.Package)
+                 .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+                 .filter(model.PackageExtra.key == "gov_catalog_code",
+                         model.PackageExtra.value == code, model.PackageExtra.state == "active"))
+    else:  # CKAN 2.12 keeps extras in a JSONB column of the package table
+        query = model.Session.query(model.Package).filter(
+            model.Package.extras["gov_catalog_code"].astext == code)  # type: ignore[index]
+    return (query.filter(model.Package.owner_org == registrant_id,
+                         model.Package.state != "deleted").order_by(model.Package.name).first())
+
+
+def _editable(package_id: str) -> bool:
+    reg = model.Session.get(Registration, package_id)
+    if reg is not None and reg.status == "registered":
+        return False
+    app = workflow.open_application(package_id)
+    return app is None or app.state == "supplement_requested"
+
+
+class Importer:
+    def __init__(self, source_file: str, user_name: str) -> None:
+        self.source_file = source_file
+        self.context_user = user_name
+        self.registrants = Registrants()
+        self.seen_codes: set[str] = set()
+
+    def _context(self) -> dict[str, Any]:
+        return {"ignore_auth": True, "defer_commit": True, "user": self.context_user}
+
+    def apply(self, number: int, values: list[Any], mapping: dict[int, Column],
+              import_id: str) -> RowResult:
+        fields, raw, errors = parse_row(values, mapping)
+        code = _text(fields.get("gov_catalog_code"))
+        result = RowResult(number, code, _text(fields.get("title")), ERROR, errors=errors)
+        if code and code in self.seen_codes:
+            result.errors.append("目录编码在文件中重复 / duplicate catalogue code in the file")
+        if result.errors:
+            return result
+        self.seen_codes.add(code)
+        registrant_id = self.registrants.find(fields.get("provider_uscc"),
+                                              fields.get("provider_name"))
+        entry = model.Session.get(CatalogueEntry, code)
+        digest = _content_sha256(fields, registrant_id)
+        now = dt.datetime.utcnow()
+        package = model.Package.get(entry.package_id) if entry and entry.package_id else None
+        if package is not None and package.state == "deleted":
+            package = None
+        if entry is None:
+            entry = CatalogueEntry(code=code, first_imported=now, fields={}, raw={},
+                                   content_sha256="", title="")
+            model.Session.add(entry)
+        elif entry.content_sha256 == digest and (package is not None or registrant_id is None):
+            entry.last_imported = now
+            entry.import_id = import_id
+            result.status = UNCHANGED
+            result.package_name = package.name if package else ""
+            return result
+        entry.title = fields["title"]
+        entry.provider_name = fields.get("provider_name")
+        entry.provider_uscc = fields.get("provider_uscc")
+        entry.registrant_id = registrant_id
+        entry.fields = fields
+        entry.raw = raw
+        entry.content_sha256 = digest
+        entry.source_file = os.path.basename(self.source_file)
+        entry.source_row = number
+        entry.import_id = import_id
+        entry.last_imported = now
+        if registrant_id is None:
+            entry.package_id = package.id if package else None
+            result.status = CATALOGUE_ONLY
+            return result
+        if package is None:
+            package = _existing_package(code, registrant_id)
+        data = _dataset_fields(fields)
+        if package is None:
+            created = tk.get_action("package_create")(self._context(), {
+                **data, "type": DATASET_TYPE, "name": dataset_name(code),
+                "owner_org": registrant_id, "state": "draft"})
+            entry.package_id = created["id"]
+            result.status, result.package_name = CREATED, created["name"]
+            return result
+        entry.package_id = package.id
+        result.package_name = package.name
+        if package.owner_org != registrant_id or not _editable(package.id):
+            result.status = LOCKED
+            return result
+        tk.get_action("package_patch")(self._context(), {"id": package.id, **data})
+        result.status = UPDATED
+        return result
+
+
+def _validation_messages(error: tk.ValidationError) -> list[str]:
+    messages = []
+    for key, value in (error.error_dict or {}).items():
+        texts = value if isinstance(value, list) else [value]
+        messages.append(f"{key}: {'; '.join(str(text) for text in texts)}")
+    return messages or [str(error)]
+
+
+@dataclass
+class Summary:
+    import_id: str
+    rows: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    report_path: str = ""
+    results: list[RowResult] = field(default_factory=list)
+
+
+def default_report_path(source: str) -> str:
+    stem = os.path.splitext(source)[0]
+    return f"{stem}.report-{dt.datetime.now().strftime('%Y%m%d-%H%M%S')}.csv"
+
+
+def count_rows(path: str) -> int:
+    """Data rows in the file (for the progress bar)."""
+    header, rows = read_rows(path)
+    return sum(1 for row in rows if any(_cell(cell) for cell in row))
+
+
+def run(path: str, *, report_path: str | None = None, user_name: str | None = None,
+        progress: Callable[[int], None] | None = None) -> Summary:
+    """Import the catalogue file at ``path``; returns the summary and writes the report.
+
+    Each row is applied in its own transaction, so that a bad row is reported and
+    skipped without losing the others; Solr commits once per ``BATCH`` rows.
+    """
+    header, rows = read_rows(path)
+    mapping = map_header(header)
+    with open(path, "rb") as handle:
+        source_sha256 = hashlib.sha256(handle.read()).hexdigest()
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
+    actor = model.User.get(user_name) if user_name else None
+    run_row = CatalogueImport(id=str(uuid.uuid4()), source_file=os.path.basename(path),
+                              source_sha256=source_sha256,
+                              created_by=actor.id if actor else None)
+    model.Session.add(run_row)
+    model.Session.commit()
+    summary = Summary(run_row.id)
+    importer = Importer(path, site_user)
+    with _solr_commit_deferred():
+        for number, values in enumerate(rows, start=2):
+            if not any(_cell(cell) for cell in values):
+                continue
+            summary.rows += 1
+            # One transaction per row: a bad row is rolled back alone (CKAN's actions
+            # roll the session back on validation errors), and the row's dataset is
+            # sent to Solr when it commits.
+            try:
+                result = importer.apply(number, values, mapping, run_row.id)
+                model.Session.commit()
+            except tk.ValidationError as error:
+                model.Session.rollback()
+                result = RowResult(number, "", "", ERROR, errors=_validation_messages(error))
+                _fill_identity(result, values, mapping)
+            summary.results.append(result)
+            summary.counts[result.status] = summary.counts.get(result.status, 0) + 1
+            if summary.rows % BATCH == 0:
+                search.commit()
+            if progress is not None:
+                progress(1)
+        search.commit()
+    run_row = model.Session.get(CatalogueImport, summary.import_id)
+    run_row.finished = dt.datetime.utcnow()
+    run_row.rows = summary.rows
+    run_row.created = summary.counts.get(CREATED, 0)
+    run_row.updated = summary.counts.get(UPDATED, 0)
+    run_row.unchanged = summary.counts.get(UNCHANGED, 0) + summary.counts.get(LOCKED, 0)
+    run_row.catalogue_only = summary.counts.get(CATALOGUE_ONLY, 0)
+    run_row.errors = summary.counts.get(ERROR, 0)
+    model.Session.commit()
+    summary.report_path = report_path or default_report_path(path)
+    write_report(summary.report_path, summary.results)
+    return summary
+
+
+def _fill_identity(result: RowResult, values: list[Any], mapping: dict[int, Column]) -> None:
+    for index, column in mapping.items():
+        text = _cell(values[index]) if index < len(values) else ""
+        if column.key == "gov_catalog_code":
+            result.code = text
+        elif column.key == "title":
+            result.title = text
+
+
+@contextlib.contextmanager
+def _solr_commit_deferred() -> Iterator[None]:
+    """Send each dataset to Solr without a Solr commit; ``run`` commits once per batch."""
+    previous = tk.config.get("ckan.search.solr_commit")
+    tk.config["ckan.search.solr_commit"] = False
+    try:
+        yield
+    finally:
+        tk.config["ckan.search.solr_commit"] = previous
+
+
+REPORT_HEADER = ("行号 row", "目录编码 code", "资源名称 title", "结果 status", "说明 meaning",
+                 "数据标识 dataset", "错误 errors")
+
+
+def write_report(path: str, results: list[RowResult]) -> None:
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(REPORT_HEADER)
+        for result in results:
+            writer.writerow((result.row, result.code, result.title, result.status,
+                             STATUS_LABELS[result.status], result.package_name,
+                             " | ".join(result.errors)))
+
+
+# ---------------------------------------------------------------------------
+# Reading the catalogue (statistics, the catalogue_entry_list action)
+
+
+def entries(*, registrant_id: str | None = None, unregistered: bool = False, limit: int = 100,
+            offset: int = 0) -> dict[str, Any]:
+    query = model.Session.query(CatalogueEntry, Registration.status).outerjoin(
+        Registration, Registration.package_id == CatalogueEntry.package_id)
+    if registrant_id:
+        query = query.filter(CatalogueEntry.registrant_id == registrant_id)
+    if unregistered:
+        query = query.filter((Registration.status.is_(None))
+                             | (Registration.status != "registered"))
+    total = query.count()
+    rows = query.order_by(CatalogueEntry.code).offset(offset).limit(limit).all()
+    results = []
+    for entry, status in rows:
+        registrant = jurisdiction.profile(entry.registrant_id) if entry.registrant_id else None
+        results.append({
+            "code": entry.code, "title": entry.title, "provider_name": entry.provider_name,
+            "provider_uscc": entry.provider_uscc,
+            "registrant": ({"id": registrant.id, "name": registrant.name,
+                            "title": registrant.title} if registrant else None),
+            "package_id": entry.package_id,
+            "registration_status": (workflow.registration_status(entry.package_id)
+                                    if entry.package_id else "unregistered"),
+            "registered": status == "registered",
+            "last_imported": entry.last_imported.isoformat() if entry.last_imported else None,
+        })
+    return {"count": total, "results": results}

@@ -1,0 +1,109 @@
+"""Authorization of the evidence, agency-delegation and catalogue actions."""
+from __future__ import annotations
+
+import ckan.model as model
+from ckan.types import AuthResult, Context, DataDict
+
+from ckanext.tjregistry import agencies, evidence, jurisdiction
+
+DENIED = "无权执行此操作 / Not allowed"
+
+
+def _user(context: Context) -> model.User | None:
+    user = context.get("auth_user_obj")
+    if isinstance(user, model.User):
+        return user
+    return model.User.get(context.get("user") or "") if context.get("user") else None
+
+
+def _result(allowed: bool, message: str = DENIED) -> AuthResult:
+    return {"success": True} if allowed else {"success": False, "msg": message}
+
+
+def _owner(data_dict: DataDict) -> str | None:
+    package = model.Package.get((data_dict or {}).get("package_id") or "")
+    return package.owner_org if package is not None else None
+
+
+def evidence_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The registrant's admins and editors, or an agency commissioned for evidence."""
+    owner = _owner(data_dict)
+    return _result(bool(owner) and evidence.maker_for(_user(context), owner or "") is not None)
+
+
+def _evidence_view(context: Context, data_dict: DataDict) -> AuthResult:
+    from ckanext.tjregistry.model.evidence import Evidence
+
+    record = model.Session.get(Evidence, (data_dict or {}).get("id") or "")
+    if record is None:
+        return _result(False, "存证记录不存在 / Evidence record not found")
+    return _result(evidence.may_view(_user(context), record))
+
+
+evidence_show = _evidence_view
+evidence_verify = _evidence_view
+
+
+def evidence_list(context: Context, data_dict: DataDict) -> AuthResult:
+    owner = _owner(data_dict)
+    user = _user(context)
+    if not owner or user is None:
+        return _result(False)
+    if (user.sysadmin or jurisdiction.capacity(user, owner) is not None
+            or agencies.acts_for(user, owner)):
+        return _result(True)
+    return _result(bool(jurisdiction.reviewer_institutions(user)
+                        or jurisdiction.authority_scope(user) is not None))
+
+
+def agency_delegation_create(context: Context, data_dict: DataDict) -> AuthResult:
+    """The registrant's admins and editors commission an agency."""
+    user = _user(context)
+    registrant_id = (data_dict or {}).get("registrant_id") or ""
+    return _result(user is not None and jurisdiction.acts_for(user, registrant_id))
+
+
+def agency_delegation_revoke(context: Context, data_dict: DataDict) -> AuthResult:
+    from ckanext.tjregistry.model.agency import Delegation
+
+    delegation = model.Session.get(Delegation, (data_dict or {}).get("id") or "")
+    if delegation is None:
+        return _result(False, "委托不存在 / Delegation not found")
+    return _result(agencies.may_manage(_user(context), delegation))
+
+
+def agency_delegation_show(context: Context, data_dict: DataDict) -> AuthResult:
+    from ckanext.tjregistry.model.agency import Delegation
+
+    delegation = model.Session.get(Delegation, (data_dict or {}).get("id") or "")
+    if delegation is None:
+        return _result(False, "委托不存在 / Delegation not found")
+    return _result(agencies.may_view(_user(context), delegation.registrant_id,
+                                     delegation.agency_id))
+
+
+def agency_delegation_list(context: Context, data_dict: DataDict) -> AuthResult:
+    data_dict = data_dict or {}
+    return _result(agencies.may_view(_user(context), data_dict.get("registrant_id"),
+                                     data_dict.get("agency_id")))
+
+
+def catalogue_entry_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """Registration institutions and data authorities (Art. 9: statistics are not public)."""
+    user = _user(context)
+    return _result(user is not None and (
+        user.sysadmin or bool(jurisdiction.reviewer_institutions(user))
+        or jurisdiction.authority_scope(user) is not None))
+
+
+__all__ = [
+    "agency_delegation_create",
+    "agency_delegation_list",
+    "agency_delegation_revoke",
+    "agency_delegation_show",
+    "catalogue_entry_list",
+    "evidence_create",
+    "evidence_list",
+    "evidence_show",
+    "evidence_verify",
+]
