@@ -146,9 +146,14 @@ def certificate_key_list(
 ) -> list[dict[str, Any]]:
     """The published SM2 public keys of every institution, old keys included."""
     tk.check_access("certificate_key_list", context, data_dict)
+    titles = {
+        group.name: group.title
+        for group in model.Session.query(model.Group).filter(model.Group.is_organization)
+    }
     return [
         {
             "institution": info.institution,
+            "institution_title": titles.get(info.institution) or info.institution,
             "key_id": info.key_id,
             "algorithm": info.algorithm,
             "signer_id": signing.SIGNER_ID,

@@ -291,5 +291,6 @@ def test_key_list_is_public(resource_dataset, institution):
     assert [k["key_id"] for k in keys] == [certificate["signed"]["key_id"]]
     key = keys[0]
     assert key["institution"] == institution["name"] and key["active"]
+    assert key["institution_title"] == "和平区数据发展中心"
     assert key["algorithm"] == "SM2-SM3" and key["signer_id"] == "1234567812345678"
     assert signing.load_public_key(key["public_key_pem"])

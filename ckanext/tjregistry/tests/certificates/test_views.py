@@ -224,6 +224,7 @@ def test_key_pages(app, resource_dataset, institution):
     key_id = certificate["signed"]["key_id"]
     body = app.get("/registration/certificate-keys").get_data(as_text=True)
     assert key_id in body and "BEGIN PUBLIC KEY" in body
+    assert "和平区数据发展中心" in body
     pem = app.get(f"/registration/certificate-keys/{key_id}.pem")
     assert pem.status_code == 200
     assert signing.load_public_key(pem.get_data())
