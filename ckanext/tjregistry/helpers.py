@@ -9,6 +9,7 @@ from ckanext.tjregistry import access, metadata, vocabularies
 from ckanext.tjregistry.workflow_ui import (
     tjregistry_wf_ground,
     tjregistry_wf_label,
+    tjregistry_wf_notifications,
     tjregistry_wf_registration_status,
     tjregistry_wf_routing,
     tjregistry_wf_state,
@@ -52,6 +53,7 @@ __all__: list[str] = [
     "tjregistry_vocabulary_label",
     "tjregistry_wf_ground",
     "tjregistry_wf_label",
+    "tjregistry_wf_notifications",
     "tjregistry_wf_registration_status",
     "tjregistry_wf_routing",
     "tjregistry_wf_state",

@@ -1,7 +1,10 @@
 """Template helpers of the registration workflow (exported through helpers.py)."""
 from __future__ import annotations
 
+from typing import Any
+
 import ckan.lib.helpers as h
+import ckan.plugins.toolkit as tk
 from ckan.common import current_user
 
 from ckanext.tjregistry import notifications, workflow
@@ -53,6 +56,14 @@ def tjregistry_wf_unread() -> int:
     return notifications.unread_count(current_user.id)
 
 
+def tjregistry_wf_notifications(limit: int = 5) -> dict[str, Any]:
+    """The logged-in user's latest workflow notifications (for the dashboard)."""
+    if not getattr(current_user, "is_authenticated", False):
+        return {"unread": 0, "results": []}
+    return tk.get_action("registration_notification_list")(
+        {"user": current_user.name}, {"limit": limit})
+
+
 def tjregistry_wf_registration_status(package_id: str) -> str:
     return workflow.registration_status(package_id)
 
@@ -60,5 +71,5 @@ def tjregistry_wf_registration_status(package_id: str) -> str:
 HELPER_NAMES = (
     "tjregistry_wf_label", "tjregistry_wf_state", "tjregistry_wf_type", "tjregistry_wf_ground",
     "tjregistry_wf_routing", "tjregistry_wf_transition", "tjregistry_wf_status",
-    "tjregistry_wf_unread", "tjregistry_wf_registration_status",
+    "tjregistry_wf_unread", "tjregistry_wf_registration_status", "tjregistry_wf_notifications",
 )

@@ -492,8 +492,8 @@ def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Applications visible to the caller.
 
     :param scope: ``mine`` (the caller's registrants), ``queue`` (open applications in the
-        caller's jurisdiction as a reviewer), or ``all`` (authority officers and sysadmins;
-        district officers see their district)
+        caller's jurisdiction as a reviewer), or ``all`` (the city institution, authority
+        officers and sysadmins; district officers see their district)
     :param state: filter by state
     :param package_id: filter by dataset
     :param overdue: only applications past the deadline of their state
@@ -514,7 +514,10 @@ def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
         query = query.filter(Application.institution_id.in_(institutions),
                              Application.is_open.is_(True))
     elif scope == "all":
-        area = "city" if user is not None and user.sysadmin else jurisdiction.authority_scope(user)
+        # Sysadmins and the city institution (which manages all registration information,
+        # Art. 7) see everything; data-authority officers see their area.
+        everything = user is not None and (user.sysadmin or jurisdiction.is_city_reviewer(user))
+        area = "city" if everything else jurisdiction.authority_scope(user)
         if area != "city":
             district = jurisdiction.district_institution(area or "")
             query = query.filter(Application.institution_id == (district.id if district else ""))

@@ -229,18 +229,43 @@ def test_notifications_page_and_header_badge(app, world):
         id="tjr-header-registration").find("span", class_="badge") is None
 
 
-def test_pages_in_english(app, world):
+def test_pages_in_chinese_and_english(app, world):
     application = submit(world.hp_clerk, make_dataset(world.hp_reg))
     page = app.get(f"/en/registration/application/{application['id']}",
                    headers=_auth(world.hp_reviewer))
     soup = BeautifulSoup(page.body, "html.parser")
     assert "Awaiting acceptance" in soup.find("h1").text
     assert "Initial registration" in soup.find(id="tjr-application-facts").text
+    assert "Actions" in soup.find(id="tjr-actions").find("h2").text
     zh = app.get(f"/registration/application/{application['id']}",
                  headers=_auth(world.hp_reviewer))
-    assert "待受理" in BeautifulSoup(zh.body, "html.parser").find("h1").text
+    soup = BeautifulSoup(zh.body, "html.parser")
+    assert "待受理" in soup.find("h1").text
+    assert "操作" in soup.find(id="tjr-actions").find("h2").text
+    assert "首次登记" in soup.find(id="tjr-application-facts").text
+    queue = BeautifulSoup(app.get("/registration/?scope=queue",
+                                  headers=_auth(world.hp_reviewer)).body, "html.parser")
+    assert "待审查" in queue.find("h1").text
+    queue_en = BeautifulSoup(app.get("/en/registration/?scope=queue",
+                                     headers=_auth(world.hp_reviewer)).body, "html.parser")
+    assert "Review queue" in queue_en.find("h1").text
+    form = app.get(f"/registration/submit/{application['package_id']}",
+                   headers=_auth(world.hp_clerk), status=200)
+    assert "签署诚信承诺书" in form.body
 
 
 def test_anonymous_users_are_asked_to_log_in(app):
     app.get("/registration/", status=403)
     app.get("/registration/notifications", status=403)
+
+
+def test_dashboard_shows_workflow_notices(app, world):
+    ds = make_dataset(world.hp_reg)
+    submit(world.hp_clerk, ds)
+    page = app.get("/dashboard/", headers=_auth(world.hp_reviewer))
+    notices = BeautifulSoup(page.body, "html.parser").find(id="tjr-dashboard-notices")
+    assert ds["title"] in notices.text
+    assert "待受理" in notices.text
+    page = app.get("/dashboard/", headers=_auth(world.bh_reviewer))
+    notices = BeautifulSoup(page.body, "html.parser").find(id="tjr-dashboard-notices")
+    assert ds["title"] not in notices.text
