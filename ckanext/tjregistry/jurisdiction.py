@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import selectinload
+
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
@@ -88,9 +90,14 @@ def profile(org: model.Group | str) -> OrgProfile | None:
 
 
 def organizations(kind: str) -> list[OrgProfile]:
-    groups = (model.Session.query(model.Group)
-              .filter(model.Group.is_organization.is_(True))
-              .filter(model.Group.state == "active").all())
+    query = (model.Session.query(model.Group)
+             .filter(model.Group.is_organization.is_(True))
+             .filter(model.Group.state == "active"))
+    extras = getattr(model.Group, "_extras", None)
+    if extras is not None and hasattr(extras, "property"):
+        # CKAN 2.11 keeps extras in their own table: load them in one query, not one per group.
+        query = query.options(selectinload(extras))
+    groups = query.all()
     found = [profile(group) for group in groups]
     return sorted((p for p in found if p and p.kind == kind), key=lambda p: p.name)
 
