@@ -15,6 +15,8 @@ MUTED = (110, 110, 110)
 ON_TIME = (0, 158, 115)
 LATE = (213, 94, 0)
 HEADER_FILL = (221, 231, 240)
+RULE = (150, 150, 150)
+WHITE = (255, 255, 255)
 # The PDF lists at most this many late cases; the XLSX has every case.
 MAX_LATE_ROWS = 60
 LANG = "zh_Hans_CN"
@@ -45,6 +47,9 @@ class ReportPDF(FPDF):
 
 
 def _heading(pdf: ReportPDF, text: str) -> None:
+    # Keep a heading together with the start of its section.
+    if pdf.get_y() > pdf.h - pdf.b_margin - 30:
+        pdf.add_page()
     pdf.ln(3)
     pdf.set_font("serif-bold", size=13)
     pdf.cell(0, 8, printable(text), new_x="LMARGIN", new_y="NEXT")
@@ -57,6 +62,9 @@ def _heading(pdf: ReportPDF, text: str) -> None:
 def _table(pdf: ReportPDF, headers: list[str], rows: list[list[Any]],
            widths: tuple[float, ...] | None = None, size: int = 9) -> None:
     pdf.set_font("serif", size=size)
+    pdf.set_draw_color(*RULE)
+    pdf.set_fill_color(*WHITE)
+    pdf.set_line_width(0.2)
     heading_style = FontFace(family="serif-bold", fill_color=HEADER_FILL)
     with pdf.table(col_widths=widths, headings_style=heading_style, line_height=5.2,
                    text_align="LEFT", first_row_as_headings=True) as table:
@@ -96,6 +104,7 @@ def _timeliness_bars(pdf: ReportPDF, report: dict[str, Any]) -> None:
         pdf.rect(pdf.get_x(), legend_y + 1.2, 3.5, 3.5, style="F")
         pdf.set_x(pdf.get_x() + 5)
         pdf.cell(25, 6, printable(label))
+    pdf.set_fill_color(*WHITE)
     pdf.set_y(legend_y + 8)
 
 
@@ -116,7 +125,8 @@ def render(report: dict[str, Any]) -> bytes:
     pdf.set_font("serif", size=10)
     pdf.cell(0, 6, printable(
         f"报告期间 {report['period']['from']} 至 {report['period']['to']}  ·  "
-        f"生成时间 {report['generated']}"), align="C", new_x="LMARGIN", new_y="NEXT")
+        f"生成时间 {report['generated'][:16].replace('T', ' ')}"), align="C",
+        new_x="LMARGIN", new_y="NEXT")
 
     _heading(pdf, "一、基本情况与业务量")
     _table(pdf, ["项目", "数值"],
