@@ -63,7 +63,8 @@ LABELS: dict[str, dict[str, str]] = {
     "objections_total": L("收到异议", "Objections received"),
     "objections_upheld": L("异议成立", "Upheld"),
     "objections_dismissed": L("异议不成立", "Dismissed"),
-    "objections_pending": L("待处理", "Pending"),
+    "objections_under_investigation": L("当前异议处理中的申请", "Applications held by an "
+                                                             "objection now"),
     "revocations": L("撤销登记", "Revocations"),
     "revocations_reversed": L("被市级登记机构纠正", "Reversed by the city institution"),
     "cases": L("办理明细", "Cases"),
@@ -354,7 +355,7 @@ def timeliness_rows(report: dict[str, Any], lang: str = "zh_Hans_CN") -> list[li
 def objection_rows(report: dict[str, Any], lang: str = "zh_Hans_CN") -> list[list[Any]]:
     objections = report["objections"]
     return [[_t(f"objections_{key}", lang), objections[key]]
-            for key in ("total", "upheld", "dismissed", "pending")]
+            for key in ("total", "upheld", "dismissed", "under_investigation")]
 
 
 def case_headers(lang: str) -> list[str]:

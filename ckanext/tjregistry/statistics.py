@@ -406,10 +406,20 @@ def _monthly(period: Period, apps: list[Application],
             for month in months]
 
 
-def _late(area: str, orgs: dict[str, jurisdiction.OrgProfile],
-          today: dt.date) -> dict[str, Any]:
-    """Late first registrations (late.py), grouped by unit."""
-    units: dict[str, dict[str, Any]] = {}
+def _unit(units: dict[str, dict[str, Any]], key: str, name: str, label: str,
+          district: str | None) -> dict[str, Any]:
+    """The entry of one unit in the list of units not registered as required."""
+    return units.setdefault(key, {
+        "key": key, "name": name, "label": label, "district": district,
+        "district_label": (vocabulary_label("district", district) if district
+                           else L("未确定", "Undetermined")),
+        "late_filing": 0, "not_filed": 0, "catalogue_unregistered": 0,
+        "max_workdays_late": 0, "datasets": []})
+
+
+def _late(area: str, orgs: dict[str, jurisdiction.OrgProfile], today: dt.date,
+          units: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Late first registrations (late.py), added to their units."""
     datasets_late = []
     for entry in late.late_registrations(today):
         org = orgs.get(entry["owner_org"] or "")
@@ -419,16 +429,38 @@ def _late(area: str, orgs: dict[str, jurisdiction.OrgProfile],
         item = {**entry, "reason": reason, "reason_label": LABELS[reason],
                 "registrant": org.title}
         datasets_late.append(item)
-        unit = units.setdefault(org.id, {
-            "key": org.id, "name": org.name, "label": org.title,
-            "district": registrant_district(org),
-            "district_label": vocabulary_label("district", registrant_district(org)),
-            "late_filing": 0, "not_filed": 0, "catalogue_unregistered": 0,
-            "max_workdays_late": 0, "datasets": []})
+        unit = _unit(units, org.id, org.name, org.title, registrant_district(org))
         unit[reason] += 1
         unit["max_workdays_late"] = max(unit["max_workdays_late"], entry["workdays_late"])
         unit["datasets"].append(item)
-    return {"units": units, "datasets": datasets_late}
+    return datasets_late
+
+
+def _catalogue(area: str, orgs: dict[str, jurisdiction.OrgProfile],
+               units: dict[str, dict[str, Any]]) -> catalogue_gaps.Gaps:
+    """Unregistered catalogue entries (Art. 14), added to their units.
+
+    Entries of providers that are not registrants on the platform belong to no
+    district, so only city-wide statistics list them, under the provider's name.
+    """
+    gaps = catalogue_gaps.unregistered_entries(
+        lambda org_id: org_id in orgs and in_area(registrant_district(orgs[org_id]), area),
+        include_unmatched=area == CITY)
+    statuses = dataset_statuses() if gaps.entries else {}
+    for entry in gaps.entries:
+        org = orgs.get(entry["owner_org"] or "")
+        if org is not None:
+            unit = _unit(units, org.id, org.name, org.title, registrant_district(org))
+            entry["registrant"] = org.title
+        else:
+            provider = entry["provider_uscc"] or entry["provider_name"]
+            unit = _unit(units, f"provider:{provider}", entry["provider_uscc"],
+                         entry["provider_name"] or entry["provider_uscc"], None)
+            entry["registrant"] = entry["provider_name"]
+        entry["registration_status"] = (statuses.get(entry["package_id"], "unregistered")
+                                        if entry["package_id"] else "unregistered")
+        unit["catalogue_unregistered"] += 1
+    return gaps
 
 
 def compute(area: str, period: Period, today: dt.date | None = None) -> dict[str, Any]:
@@ -438,20 +470,9 @@ def compute(area: str, period: Period, today: dt.date | None = None) -> dict[str
     rows = datasets(area)
     package_district = {row.id: row.district for row in rows}
     apps = _applications(period, area, orgs)
-    late_found = _late(area, orgs, today)
-    gaps = catalogue_gaps.unregistered_entries(
-        lambda org_id: org_id in orgs and in_area(registrant_district(orgs[org_id]), area))
-    units = late_found["units"]
-    if gaps.available:
-        for entry in gaps.entries:
-            org = orgs[entry["owner_org"]]
-            unit = units.setdefault(org.id, {
-                "key": org.id, "name": org.name, "label": org.title,
-                "district": registrant_district(org),
-                "district_label": vocabulary_label("district", registrant_district(org)),
-                "late_filing": 0, "not_filed": 0, "catalogue_unregistered": 0,
-                "max_workdays_late": 0, "datasets": []})
-            unit["catalogue_unregistered"] += 1
+    units: dict[str, dict[str, Any]] = {}
+    late_datasets = _late(area, orgs, today, units)
+    gaps = _catalogue(area, orgs, units)
     unit_list = sorted(units.values(), key=lambda unit: (
         -(unit["late_filing"] + unit["not_filed"] + unit["catalogue_unregistered"]),
         unit["name"]))
@@ -470,7 +491,7 @@ def compute(area: str, period: Period, today: dt.date | None = None) -> dict[str
             "in_progress": statuses.get("pending", 0) + statuses.get("publicity", 0),
             "applications": len(apps),
             "late_units": len(unit_list),
-            "late_datasets": len(late_found["datasets"]),
+            "late_datasets": len(late_datasets),
             "catalogue_gaps": len(gaps.entries),
         },
         "by_district": _by_district(rows, area),
@@ -481,7 +502,7 @@ def compute(area: str, period: Period, today: dt.date | None = None) -> dict[str
         "by_application_state": _by_application_state(apps),
         "monthly": _monthly(period, apps, package_district, area),
         "late_units": unit_list,
-        "late_datasets": late_found["datasets"],
+        "late_datasets": late_datasets,
         "catalogue": {"available": gaps.available, "note": gaps.note,
                       "entries": gaps.entries},
     }

@@ -7,14 +7,16 @@ import io
 
 import pypdfium2
 import pytest
+import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from freezegun import freeze_time
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import objection_counts, workdays, workflow
+from ckanext.tjregistry import history, objection_counts, workdays, workflow
 from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, recently
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
@@ -137,12 +139,56 @@ def test_workload_overdue_and_revocations(world, march):
                    "ground": "false_materials", "reasons": "材料不实", "reversed": True}]}
 
 
-def test_objections_are_reported_as_zero_with_a_note_without_their_table(world, march):
+@pytest.fixture
+def no_objection_table(monkeypatch):
+    monkeypatch.setattr(objection_counts, "table_name", lambda: "tjregistry_no_such_table")
+
+
+@pytest.fixture
+def objection_table(monkeypatch):
+    """A real (empty) objection table, so that objections count as kept."""
+    name = "tjregistry_test_objection_records"
+    model.Session.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {name} (id text PRIMARY KEY)"))
+    model.Session.commit()
+    monkeypatch.setattr(objection_counts, "table_name", lambda: name)
+    yield
+    model.Session.remove()
+    model.Session.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    model.Session.commit()
+
+
+def test_objections_are_zero_with_a_note_without_their_table(world, march, no_objection_table):
     assert not objection_counts.table_exists()
     report = call_as(world.officer, "institution_service_report", institution="hp-inst", **MARCH)
     assert report["objections"]["available"] is False
     assert report["objections"]["total"] == 0
-    assert "异议" in report["objections"]["note"]["zh_Hans_CN"]
+    assert "异议记录表" in report["objections"]["note"]["zh_Hans_CN"]
+
+
+def _objection_event(application_id: str, package_id: str, action: str, institution_id: str,
+                     when: str) -> None:
+    with freeze_time(at(when)):
+        history.append(model.Session, subject="application", application_id=application_id,
+                       package_id=package_id, action=action, from_state="publicity",
+                       to_state="objection_pending", actor_id=None, role="system",
+                       institution_id=institution_id, note=None, data=None)
+        model.Session.commit()
+
+
+def test_objections_are_counted_from_the_history(world, march, objection_table):
+    hp, bh = world.hp_inst["id"], world.bh_inst["id"]
+    app_id, package_id = march["apps"]["one"], march["datasets"]["one"]["id"]
+    for action, institution, when in (("receive_objection", hp, "2026-03-10"),
+                                      ("receive_objection", hp, "2026-03-11"),
+                                      ("resume_publicity", hp, "2026-03-16"),
+                                      ("terminate", hp, "2026-03-20"),
+                                      ("receive_objection", hp, "2026-04-02"),
+                                      ("receive_objection", bh, "2026-03-10")):
+        _objection_event(app_id, package_id, action, institution, when)
+    report = call_as(world.officer, "institution_service_report", institution="hp-inst", **MARCH)
+    assert report["objections"] == {"available": True, "total": 2, "upheld": 1, "dismissed": 1,
+                                    "under_investigation": 0, "note": None}
+    assert history.verify(model.Session).ok
 
 
 def test_other_periods_and_institutions_are_separate(world, march):
@@ -174,7 +220,7 @@ def test_who_may_read_which_report(world, march):
     assert "YYYY-MM-DD" in error.value.error_dict["date_from"][0]
 
 
-def test_pdf_is_chinese_with_embedded_cjk_fonts(app, world, march):
+def test_pdf_is_chinese_with_embedded_cjk_fonts(app, world, march, no_objection_table):
     response = app.get("/registration/reports/service/download.pdf",
                        query_string={"institution": "hp-inst", **MARCH},
                        headers=_auth(world.officer))
@@ -216,7 +262,7 @@ def test_xlsx_report(app, world, march):
                    headers=_auth(world.officer)).status_code == 404
 
 
-def test_report_page(app, world, march):
+def test_report_page(app, world, march, no_objection_table):
     response = app.get("/registration/reports/service",
                        query_string={"institution": "hp-inst", **MARCH},
                        headers=_auth(world.officer))

@@ -277,3 +277,66 @@ def test_statistics_of_an_empty_platform(world):
     assert all(row["total"] == 0 for row in stats["by_district"])
     charts = statistics.charts(stats)
     assert "<svg" in charts["by_district"] and "<svg" in charts["monthly"]
+
+
+def _import_catalogue(tmp_path, rows, user):
+    from ckanext.tjregistry import catalogue_import
+
+    path = tmp_path / "catalogue.csv"
+    header = ["目录编码", "资源名称", "资源摘要", "提供方名称"]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for code, title, provider in rows:
+            writer.writerow([code, title, f"{title}的内容简介。", provider])
+    return catalogue_import.run(str(path), report_path=str(tmp_path / "report.csv"),
+                                user_name=user["name"])
+
+
+def test_unregistered_catalogue_entries_count_against_their_units(world, tmp_path):
+    from ckanext.tjregistry import catalogue_import
+    from ckanext.tjregistry.tests.supervision_helpers import recently, register
+    from ckanext.tjregistry.tests.workflow_helpers import make_dataset
+
+    done = make_dataset(world.hp_reg, activity_start_date=recently(),
+                        gov_catalog_code="120101-JY-0002")
+    register(world, world.hp_clerk, world.hp_reviewer, done)
+    summary = _import_catalogue(tmp_path, [
+        ("120101-JY-0001", "中小学学籍数据", "和平区教育局"),
+        ("120101-JY-0002", "学区划分数据", "和平区教育局"),
+        ("120116-HB-0001", "空气质量监测数据", "滨海新区生态环境局"),
+        ("120000-XX-0001", "未入驻单位的数据", "天津市某尚未入驻单位"),
+    ], world.sysadmin)
+    assert summary.rows == 4
+
+    stats = call_as(world.officer, "registration_statistics_show")
+    assert stats["catalogue"]["available"] is True and stats["catalogue"]["note"] is None
+    codes = {entry["code"] for entry in stats["catalogue"]["entries"]}
+    assert codes == {"120101-JY-0001", "120116-HB-0001", "120000-XX-0001"}
+    # The same entries as the catalogue's own listing of unregistered entries.
+    listed = catalogue_import.entries(unregistered=True, limit=100)
+    assert codes == {entry["code"] for entry in listed["results"]}
+    assert stats["totals"]["catalogue_gaps"] == 3
+    units = _by_key(stats["late_units"], "label")
+    assert units["和平区教育局"]["catalogue_unregistered"] == 1
+    assert units["滨海新区生态环境局"]["catalogue_unregistered"] == 1
+    outside = units["天津市某尚未入驻单位"]
+    assert outside["catalogue_unregistered"] == 1 and outside["district"] is None
+
+    district = call_as(world.hp_officer, "registration_statistics_show")
+    assert {e["code"] for e in district["catalogue"]["entries"]} == {"120101-JY-0001"}
+    assert [unit["label"] for unit in district["late_units"]] == ["和平区教育局"]
+
+    late_csv = statistics.table(stats, "late")
+    assert ["天津市某尚未入驻单位", "未入驻单位的数据", "政务数据目录条目未登记", "", "", "", "",
+            "120000-XX-0001"] in late_csv.rows
+
+
+def test_statistics_page_lists_catalogue_gaps(app, world, tmp_path):
+    _import_catalogue(tmp_path, [("120101-JY-0001", "中小学学籍数据", "和平区教育局")],
+                      world.sysadmin)
+    soup = BeautifulSoup(app.get("/registration/statistics", headers=_auth(world.officer)).body,
+                         "html.parser")
+    assert soup.find(id="tjr-catalogue-gaps").find("tr", attrs={"data-code": "120101-JY-0001"})
+    assert soup.find(id="tjr-catalogue-note") is None
+    assert soup.find(id="tjr-stats-totals").find("li", attrs={"data-total": "catalogue_gaps"})
