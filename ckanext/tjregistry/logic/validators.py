@@ -481,6 +481,10 @@ def tjregistry_data_resource_rules(
     open_type = record.get("open_type")
     access_method = record.get("access_method")
     is_open = open_type in ("unconditional", "conditional")
+    if record.get("regist_object_type") is None and not errors.get(("regist_object_type",)):
+        # The category follows from the opening attribute when it is not stated.
+        _fill(data, "regist_object_type",
+              "open_data_resource" if is_open else "public_data_resource")
     if is_open or access_method == "open":
         record.require(["open_platform_url"],
                        _("Required for an open resource: the address on the open-data platform"))
@@ -509,6 +513,8 @@ def tjregistry_data_product_rules(
     """Conditional rules of a data product or service registration."""
     record = _Record(data, errors)
     _common_rules(record)
+    if record.get("regist_object_type") is None and not errors.get(("regist_object_type",)):
+        _fill(data, "regist_object_type", "data_product")
     if record.is_yes("in_authorized_operation"):
         record.require(("authorization_start", "authorization_end", "implementing_body"),
                        _("Required for a product of authorised operation"))
@@ -522,12 +528,12 @@ def tjregistry_data_product_rules(
         owner = record.get("owner_org")
         organization = model.Group.get(owner) if owner else None
         if organization is not None:
-            data[("operator_name",)] = organization.title
-            _store_as_extra(data, "operator_name", organization.title)
+            _fill(data, "operator_name", organization.title)
 
 
-def _store_as_extra(data: FlatData, name: str, value: Any) -> None:
-    """Add a value filled in by a rule to the extras, as scheming does for fields."""
+def _fill(data: FlatData, name: str, value: Any) -> None:
+    """Set a value a rule derives, in the extras as scheming stores fields."""
+    data[(name,)] = value
     indexes = [k[1] for k in data if len(k) > 1 and k[0] == "extras"]
     for index in set(indexes):
         if data.get(("extras", index, "key")) == name:

@@ -193,6 +193,12 @@ def test_a_draft_may_leave_registration_fields_empty_until_submission():
                                 type="data-resource", name="draft-resource",
                                 title="天津市出租车运营数据", notes="出租车运营记录。",
                                 owner_org=org["id"])
+    # The object category follows from the (missing) opening attribute.
+    assert draft["regist_object_type"] == "public_data_resource"
+    product = helpers.call_action("package_create", context=dict(context),
+                                  type="data-product", name="draft-product",
+                                  title="出行指数", notes="产品说明。", owner_org=org["id"])
+    assert product["regist_object_type"] == "data_product"
     missing = metadata.completeness_errors(draft)
     assert {"data_kind", "industry_code", "update_frequency", "share_type", "open_type",
             "security_level", "storage_mode", "in_authorized_operation"} <= set(missing)
