@@ -1,10 +1,11 @@
 """Server-side SVG charts for the statistics and report pages.
 
 The platform runs without internet access, so charts are drawn here as inline SVG
-(no JavaScript, no CDN). Each chart is self-contained: sizes, colours and fonts are
-presentation attributes, text is escaped, every bar, point and slice carries a
-``<title>`` with its exact value (the browser shows it as a tooltip) and the chart
-as a whole has ``role="img"`` and an ``aria-label``.
+(no JavaScript, no CDN). The page gives each chart its heading; the chart's own
+title is its ``<title>`` and ``aria-label``. Each chart is self-contained: sizes,
+colours and fonts are presentation attributes, text is escaped, and every bar,
+point and slice carries a ``<title>`` with its exact value (the browser shows it as
+a tooltip).
 """
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ def _svg(chart_id: str, title: str, width: float, height: float, body: list[str]
         f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
 
 
-def _nice_max(value: float) -> float:
-    """The smallest 1/2/5 x 10^n at or above ``value`` (at least 1)."""
+def _nice_step(value: float) -> float:
+    """The smallest 1, 2 or 5 x 10^n at or above ``value``, and at least 1 (counts)."""
     if value <= 1:
         return 1.0
     exponent = math.floor(math.log10(value))
@@ -69,9 +70,10 @@ def _nice_max(value: float) -> float:
 
 
 def _ticks(maximum: float, count: int = 4) -> list[float]:
-    top = _nice_max(maximum)
-    step = top / count
-    return [step * i for i in range(count + 1)]
+    """Whole-number ticks from 0 to a round value at or above ``maximum``."""
+    step = _nice_step(maximum / count)
+    top = step * max(1, math.ceil(maximum / step))
+    return [step * i for i in range(int(round(top / step)) + 1)]
 
 
 def _tick_label(value: float) -> str:
@@ -98,16 +100,16 @@ def stacked_bars(chart_id: str, title: str, rows: Sequence[tuple[str, dict[str, 
                  series: Sequence[Series], *, label_width: int = 150,
                  width: int = 760) -> Markup:
     """Horizontal bars, one per row, stacked by series, with the row total at the end."""
-    bar_height, gap, top = 18, 8, 34
-    legend, legend_height = _legend(series, 10, top - 16, width - 20)
-    top += legend_height
+    bar_height, gap = 18, 8
+    legend, legend_height = _legend(series, 10, 12, width - 20)
+    top = 12 + legend_height
     plot_left = label_width + 10
     plot_width = width - plot_left - 60
     totals = [sum(values.get(s.key, 0) for s in series) for _, values in rows]
     ticks = _ticks(max(totals, default=0))
     scale = plot_width / ticks[-1]
     height = top + max(len(rows), 1) * (bar_height + gap) + 30
-    body = [_text(10, 12, title, size=14, weight="bold"), *legend]
+    body = list(legend)
     plot_bottom = top + len(rows) * (bar_height + gap)
     for tick in ticks:
         x = plot_left + tick * scale
@@ -144,8 +146,8 @@ def line_chart(chart_id: str, title: str, labels: Sequence[str],
                series: Sequence[tuple[Series, Sequence[float]]], *,
                width: int = 760, height: int = 300) -> Markup:
     """Lines over ``labels`` (e.g. months), one per series, with a point per value."""
-    legend, legend_height = _legend([s for s, _ in series], 10, 34, width - 20)
-    top = 34 + legend_height
+    legend, legend_height = _legend([s for s, _ in series], 10, 12, width - 20)
+    top = 12 + legend_height
     left, right, bottom = 48, 16, 46
     plot_width = width - left - right
     plot_height = height - top - bottom
@@ -153,7 +155,7 @@ def line_chart(chart_id: str, title: str, labels: Sequence[str],
     ticks = _ticks(maximum)
     y_scale = plot_height / ticks[-1]
     step = plot_width / max(len(labels) - 1, 1)
-    body = [_text(10, 12, title, size=14, weight="bold"), *legend]
+    body = list(legend)
     for tick in ticks:
         y = top + plot_height - tick * y_scale
         body.append(f'<line x1="{left}" y1="{_fmt(y)}" x2="{_fmt(width - right)}" '
@@ -187,10 +189,10 @@ def donut(chart_id: str, title: str, items: Sequence[tuple[Series, float]], *,
     """A ring of slices proportional to the values, with a legend of values beside it."""
     total = sum(value for _, value in items)
     radius, thickness = 80.0, 30.0
-    cx, cy = 110.0, 40.0 + radius
+    cx, cy = 110.0, 10.0 + radius
     visible = [(item, value) for item, value in items if value]
-    height = max(cy + radius + 20, 40 + 22 * len(items) + 20)
-    body = [_text(10, 12, title, size=14, weight="bold")]
+    height = max(cy + radius + 10, 16 + 22 * len(items))
+    body: list[str] = []
     if total <= 0:
         body.append(f'<circle cx="{_fmt(cx)}" cy="{_fmt(cy)}" r="{_fmt(radius - thickness / 2)}" '
                     f'fill="none" stroke="{GRID}" stroke-width="{_fmt(thickness)}"/>')
@@ -222,7 +224,7 @@ def donut(chart_id: str, title: str, items: Sequence[tuple[Series, float]], *,
     body.append(_text(cx, cy, centre_text if centre_text is not None else _tick_label(total),
                       size=20, anchor="middle", weight="bold"))
     for index, (item, value) in enumerate(items):
-        y = 40 + index * 22
+        y = 16 + index * 22
         share = f" ({value / total:.0%})" if total else ""
         body.append(f'<g class="tjr-legend-item" data-series="{escape(item.key)}">'
                     f'<rect x="230" y="{_fmt(y - 6)}" width="12" height="12" '
