@@ -68,6 +68,8 @@ USERS = [
     ("reviewer_hp", "和平区登记机构审核员", "hp-registry", "editor"),
     ("reviewer_bh", "滨海新区登记机构审核员", "bh-registry", "editor"),
     ("bureau_officer", "市数据局监管人员", "tj-data-bureau", "member"),
+    # Acts for the bureau: may suspend or reinstate an institution (Art. 28).
+    ("bureau_supervisor", "市数据局监管处负责人", "tj-data-bureau", "editor"),
     ("transport_clerk", "交通委数据专员", "tj-transport", "editor"),
     ("market_clerk", "市场监管委数据专员", "tj-market", "editor"),
     ("hp_edu_clerk", "和平区教育局数据专员", "hp-education", "editor"),

@@ -41,6 +41,16 @@ def tjregistry_is_sysadmin() -> bool:
     return bool(user and user.is_authenticated and getattr(user, "sysadmin", False))
 
 
+def tjregistry_may_see_statistics() -> bool:
+    """Whether the logged-in user may open the supervision pages (statistics, reports)."""
+    from ckanext.tjregistry import statistics
+
+    user = tk.current_user
+    if not (user and user.is_authenticated):
+        return False
+    return statistics.viewer_area(tk.g.userobj) is not None
+
+
 def tjregistry_restricted_fields(dataset_type: str | None = None) -> list[str]:
     return sorted(access.restricted_dataset_fields(dataset_type))
 
@@ -48,6 +58,7 @@ def tjregistry_restricted_fields(dataset_type: str | None = None) -> list[str]:
 __all__: list[str] = [
     "tjregistry_field_groups",
     "tjregistry_is_sysadmin",
+    "tjregistry_may_see_statistics",
     "tjregistry_restricted_fields",
     "tjregistry_vocabulary_choices",
     "tjregistry_vocabulary_label",

@@ -340,3 +340,14 @@ def test_statistics_page_lists_catalogue_gaps(app, world, tmp_path):
     assert soup.find(id="tjr-catalogue-gaps").find("tr", attrs={"data-code": "120101-JY-0001"})
     assert soup.find(id="tjr-catalogue-note") is None
     assert soup.find(id="tjr-stats-totals").find("li", attrs={"data-total": "catalogue_gaps"})
+
+
+def test_header_links_to_supervision_only_for_those_who_may_see_it(app, world):
+    def link(user):
+        page = app.get("/dataset/", headers=_auth(user))
+        return BeautifulSoup(page.body, "html.parser").find(id="tjr-header-supervision")
+
+    assert link(world.officer)["href"] == "/registration/statistics"
+    assert link(world.hp_reviewer) is not None
+    assert link(world.outsider) is None
+    assert link(world.hp_clerk) is None
