@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from ckanext.tjregistry.certificates.cli import certificate
+from ckanext.tjregistry.dcat.cli import dcat_export
 from ckanext.tjregistry.operations_cli import COMMANDS as OPERATIONS_COMMANDS
 from ckanext.tjregistry.supervision_cli import report
 from ckanext.tjregistry.workflow_cli import COMMANDS as WORKFLOW_COMMANDS
@@ -32,6 +33,7 @@ def demo_load() -> None:
 
 
 tjregistry.add_command(certificate)
+tjregistry.add_command(dcat_export)
 tjregistry.add_command(report)
 for command in WORKFLOW_COMMANDS:
     tjregistry.add_command(command)

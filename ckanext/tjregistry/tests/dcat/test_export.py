@@ -101,3 +101,31 @@ def test_full_export_serialises_each_registration_once(app, catalog: Catalog, mo
     assert json.loads(app.get("/catalog/export.jsonld").body)["@graph"]
     assert len(rendered) == len(catalog.published)
     assert app.get("/catalog/export.csv").status_code == 404
+
+
+@pytest.mark.usefixtures("clean_redis")
+def test_cli_writes_the_export_and_warms_the_cache(cli, app, catalog: Catalog, tmp_path,
+                                                   monkeypatch):
+    from ckanext.tjregistry.dcat.cli import dcat_export
+
+    path = tmp_path / "catalog.nt"
+    result = cli.invoke(dcat_export, ["write", "--format", "nt", str(path)])
+    assert result.exit_code == 0, result.output
+    written = Graph().parse(path, format="nt")
+    served = Graph().parse(data=app.get("/catalog/export.nt").body, format="nt")
+    assert isomorphic(written, served)
+    assert {str(o) for o in written.objects(None, terms.TJR.certificateValidUntil)} == {
+        d["certificate_valid_until"] for d in catalog.published}
+
+    bad = cli.invoke(dcat_export, ["write", "--modified-since", "soon", "-"])
+    assert bad.exit_code != 0 and "ISO 8601" in bad.output
+
+    rendered: list[str] = []
+    original = export.render_fragment
+    monkeypatch.setattr(export, "render_fragment", lambda *args: rendered.append(
+        args[1]["id"]) or original(*args))
+    assert cli.invoke(dcat_export, ["warm", "--format", "ttl"]).exit_code == 0
+    assert len(rendered) == len(catalog.published)
+    rendered.clear()
+    app.get("/catalog/export.ttl").body  # noqa: B018 - the stream runs as it is read
+    assert rendered == []

@@ -73,7 +73,7 @@ def assert_nothing_leaks(texts: dict[str, str], catalog: Catalog,
                          hidden: list[dict[str, Any]]) -> None:
     secrets = [value for dataset in [*catalog.published, *hidden]
                for value in restricted_values(dataset)]
-    assert len(secrets) >= 20
+    assert len(secrets) >= 3 * len([*catalog.published, *hidden])
     # A published product lists the codes of the resources it uses (a public field of
     # the product); such a code may appear, never the unpublished registration itself.
     cited = {code for dataset in catalog.published
@@ -120,7 +120,7 @@ def test_a_sysadmin_gets_the_same_public_outputs(app, catalog: Catalog):
     sysadmin = catalog.world.sysadmin
     shown = helpers.call_action("package_show", {"user": sysadmin["name"]},
                                 id=catalog.published[0]["id"])
-    assert shown["contact_email"] == restricted_values(catalog.published[0])[2]
+    assert shown["contact_email"] in restricted_values(catalog.published[0])
     texts = outputs(app, catalog, {"Authorization": sysadmin["token"]})
     assert_nothing_leaks(texts, catalog, list(catalog.unpublished.values()))
 
