@@ -156,8 +156,15 @@ def submit(package_id: str) -> ResponseReturnValue:
         }
         if application_type in ("change", "correction"):
             fields = {f["field_name"] for f in _editable_fields(dataset["type"])}
-            changes = {key: value for key, value in form.items()
-                       if key in fields and value != _as_form_value(dataset.get(key))}
+            changes = {}
+            for key in fields & set(form):
+                current = dataset.get(key)
+                if isinstance(current, list):
+                    values = [v for v in request.form.getlist(key) if v]
+                    if values != [str(v) for v in current]:
+                        changes[key] = values
+                elif form[key] != _as_form_value(current):
+                    changes[key] = form[key]
             payload["proposed"] = changes
             data.update(changes)
         try:
