@@ -561,6 +561,7 @@ def _guard_may_apply(ctx: dict[str, Any]) -> None:
                             "请提交变更或更正后的内容 / The changed content is required")
     if app.application_type in ("correction", "cancellation") and not ctx["inputs"].get("reasons"):
         raise WorkflowError("reasons", "请说明更正或注销的理由 / Give the reasons")
+    _check_complete(app, ctx["inputs"])
     registrant = jurisdiction.profile(app.registrant_id)
     if registrant is None or registrant.kind != "registrant":
         raise WorkflowError("package_id",
@@ -571,6 +572,23 @@ def _guard_may_apply(ctx: dict[str, Any]) -> None:
     lacking = evidence.missing_for_application(app, ctx["inputs"].get("proposed"))
     if lacking:
         raise WorkflowError("evidence", lacking)
+
+
+def _check_complete(app: Application, inputs: dict[str, Any]) -> None:
+    """Fields the schemas mark ``registration_required``, of the dataset and the registrant."""
+    from ckanext.tjregistry import metadata
+
+    if app.application_type == "cancellation":
+        return
+    dataset = inputs.get("proposed") or _package_dict(app.package_id)
+    errors = metadata.completeness_errors(dataset)
+    organization = tk.get_action("organization_show")(
+        site_context(), {"id": app.registrant_id, "include_datasets": False,
+                         "include_users": False})
+    for key, messages in metadata.completeness_errors(organization).items():
+        errors[f"registrant_{key}"] = messages
+    if errors:
+        raise tk.ValidationError(errors)
 
 
 def _guard_no_supplement_this_round(ctx: dict[str, Any]) -> None:
@@ -683,9 +701,15 @@ def _effect_route(ctx: dict[str, Any]) -> None:
     app.round = 1
 
 
+def site_context() -> dict[str, Any]:
+    """The platform's own context: it reads every field, restricted ones included."""
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"ignore_auth": True, "user": site_user["name"], "for_view": False}
+
+
 def _package_dict(package_id: str) -> dict[str, Any]:
-    return tk.get_action("package_show")(
-        {"ignore_auth": True, "for_view": False, "tjregistry_raw": True}, {"id": package_id})
+    """The whole dataset, restricted fields included (the registered or proposed version)."""
+    return tk.get_action("package_show")(site_context(), {"id": package_id})
 
 
 def _effect_snapshot(ctx: dict[str, Any]) -> None:

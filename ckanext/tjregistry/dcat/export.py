@@ -157,9 +157,9 @@ def record(dataset: dict[str, Any]) -> dict[str, Any]:
         ],
         "links": {
             "dataset": dataset_uri(dataset),
-            "landing_page": f"{registry_profile._site_url()}/{dataset.get('type')}/"
+            "landing_page": f"{registry_profile.site_url()}/{dataset.get('type')}/"
                             f"{dataset.get('name')}",
-            "rdf": f"{registry_profile._site_url()}/dataset/{dataset.get('id')}.ttl",
+            "rdf": f"{registry_profile.site_url()}/dataset/{dataset.get('id')}.ttl",
         },
         "metadata_modified": dataset.get("metadata_modified"),
     }

@@ -18,6 +18,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.navl.dictization_functions import validate
 from ckan.lib.search import SearchError
 from ckanext.dcat import logic as dcat_logic
+from ckanext.dcat.utils import CONTENT_TYPES
 
 from ckanext.tjregistry.dcat import export, publication
 from ckanext.tjregistry.dcat.serializer import RegistrySerializer
@@ -160,14 +161,23 @@ def pagination(count: int, page: int, rows: int) -> dict[str, Any]:
     return info
 
 
+def _format(data_dict: dict[str, Any]) -> str | None:
+    fmt = data_dict.get("format")
+    if fmt and fmt not in CONTENT_TYPES:
+        raise _error("format", "不支持的格式,可选:" + "、".join(sorted(CONTENT_TYPES)),
+                     "unsupported format; one of " + ", ".join(sorted(CONTENT_TYPES)))
+    return fmt
+
+
 def _serialize_catalog(data_dict: dict[str, Any]) -> str:
+    fmt = _format(data_dict)
     query, datasets = published_page(
         data_dict, datasets_per_page(), f"{publication.RECORD_MODIFIED_FIELD} desc, id asc")
     pagination_info = pagination(query["count"], _page(data_dict), datasets_per_page())
     serializer = RegistrySerializer(profiles=data_dict.get("profiles"))
     return serializer.serialize_catalog(
         {"modified": export.catalog_modified()}, datasets,
-        _format=data_dict.get("format"), pagination_info=pagination_info)
+        _format=fmt, pagination_info=pagination_info)
 
 
 @tk.chained_action
@@ -188,9 +198,10 @@ def dcat_catalog_search(original_action: Any, context: Any, data_dict: Any) -> s
 @tk.side_effect_free
 def dcat_dataset_show(original_action: Any, context: Any, data_dict: Any) -> str:
     tk.check_access("dcat_dataset_show", context, data_dict)
+    fmt = _format(data_dict)
     dataset = published_dataset(str(data_dict.get("id") or ""))
     serializer = RegistrySerializer(profiles=data_dict.get("profiles"))
-    return serializer.serialize_dataset(dataset, _format=data_dict.get("format"))
+    return serializer.serialize_dataset(dataset, _format=fmt)
 
 
 def _export_show_schema() -> dict[str, Any]:

@@ -152,7 +152,7 @@ def source_datasets(codes: Iterable[str]) -> dict[str, str]:
             if package_id in published and published[package_id].registration_code == code}
 
 
-def _site_url() -> str:
+def site_url() -> str:
     return (tk.config.get("ckan.site_url") or catalog_uri()).rstrip("/")
 
 
@@ -433,7 +433,7 @@ class TjRegistryProfile(RDFProfile):
             resource = {k: v for k, v in resource.items() if k not in restricted}
             distribution = URIRef(resource_uri(resource))
             if (distribution, DCAT.accessURL, None) not in self.g:
-                page = URIRef(f"{_site_url()}/dataset/{data.get('id')}/resource/{resource['id']}")
+                page = URIRef(f"{site_url()}/dataset/{data.get('id')}/resource/{resource['id']}")
                 self.g.add((distribution, DCAT.accessURL, page))
                 self.g.add((page, RDF.type, RDFS.Resource))
             for predicate in (DCAT.accessURL, DCAT.downloadURL):
@@ -467,7 +467,7 @@ class TjRegistryProfile(RDFProfile):
     def _graph_landing_page(self, data: dict[str, Any], dataset_ref: URIRef) -> None:
         if not data.get("name") or not data.get("type"):
             return
-        page = URIRef(f"{_site_url()}/{data['type']}/{data['name']}")
+        page = URIRef(f"{site_url()}/{data['type']}/{data['name']}")
         self._replace(dataset_ref, DCAT.landingPage)
         self.g.add((dataset_ref, DCAT.landingPage, page))
         self.g.add((page, RDF.type, FOAF.Document))

@@ -171,21 +171,6 @@ def index_hook(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     return pkg_dict
 
 
-def is_publishable_dict(pkg_dict: dict[str, Any], today: dt.date | None = None) -> bool:
-    """The publication rule on the fields of a package_show dict alone."""
-    today = today or local_today()
-    until = str(pkg_dict.get("certificate_valid_until") or "")[:10]
-    return (
-        pkg_dict.get("type") in PUBLISHED_TYPES
-        and pkg_dict.get("state", "active") == "active"
-        and not pkg_dict.get("private")
-        and pkg_dict.get("registration_status") == REGISTERED
-        and pkg_dict.get("certificate_status") == validity.VALID
-        and bool(until)
-        and until >= today.isoformat()
-    )
-
-
 def _schema(dataset_type: str | None) -> dict[str, Any] | None:
     if not dataset_type:
         return None
@@ -226,8 +211,3 @@ def public_dataset(pkg_dict: dict[str, Any]) -> dict[str, Any]:
         for resource in pkg_dict.get("resources") or []
     ]
     return public
-
-
-def public_organization(org_dict: dict[str, Any]) -> dict[str, Any]:
-    """An organization dict without its restricted fields."""
-    return access.strip_organization(dict(org_dict))

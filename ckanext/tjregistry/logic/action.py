@@ -271,8 +271,7 @@ def _validate_proposed(package_id: str, changes: Any, context: Context) -> dict[
     package = model.Package.get(package_id)
     if package is None:
         raise tk.ObjectNotFound("数据不存在 / Dataset not found")
-    current = tk.get_action("package_show")({"ignore_auth": True, "for_view": False},
-                                            {"id": package.id})
+    current = tk.get_action("package_show")(workflow.site_context(), {"id": package.id})
     fixed = {"id": package.id, "name": package.name, "type": package.type,
              "owner_org": package.owner_org}
     proposed = {k: v for k, v in {**current, **changes, **fixed}.items()

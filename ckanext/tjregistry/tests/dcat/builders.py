@@ -20,7 +20,6 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry import access, workdays, workflow
 from ckanext.tjregistry.certificates import issuance
-from ckanext.tjregistry.logic.validators import CODE_PATTERN
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import (
@@ -151,27 +150,6 @@ def reviewer_of(catalog: Catalog, dataset: dict[str, Any]) -> tuple[dict[str, An
     return catalog.world.users[f"{prefix}_clerk"], catalog.world.users[f"{prefix}_reviewer"]
 
 
-def _citable(catalog: Catalog, candidates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Two registered resources whose codes a product's ``source_regist_codes`` accepts.
-
-    A registration code may end in the check character ``*`` (ISO 7064 MOD 37-2),
-    which the metadata code validator does not accept (yet); such a resource cannot
-    be cited, so another one is registered in its place.
-    """
-    citable = [d for d in candidates if CODE_PATTERN.match(d["registration_code"])]
-    w = catalog.world
-    while len(citable) < 2:
-        extra = certify(w.bh_clerk, w.bh_reviewer, _create(
-            w.bh_reg, samples.data_resource, f"extra{len(catalog.published)}",
-            title=f"滨海新区补充数据资源{len(catalog.published)}", open_type="not_open",
-            open_condition="", access_method="apply", open_platform_url="",
-            in_authorized_operation=False, regist_object_type="public_data_resource"))
-        catalog.published.append(extra)
-        if CODE_PATTERN.match(extra["registration_code"]):
-            citable.append(extra)
-    return citable[:2]
-
-
 def build_catalog() -> Catalog:
     world = build_world()
     for key, uscc in (("city_reg", samples.USCC_VALID[0]), ("hp_reg", samples.USCC_VALID[1]),
@@ -206,7 +184,7 @@ def build_catalog() -> Catalog:
         spatial=["120116"], resources=[]))
     catalog.published = [bus, schools, air]
     # A product built on two of them and on a registration held elsewhere.
-    sources = _citable(catalog, [bus, air, schools])
+    sources = [bus, air]
     product = certify(w.city_clerk, w.city_reviewer, _create(
         w.city_reg, samples.data_product, "mobility",
         source_regist_codes=[d["registration_code"] for d in sources] + ["TJ-EXTERNAL-0001"]))

@@ -96,3 +96,7 @@ def test_bad_paging_and_dates_are_client_errors(app, catalog: Catalog):
         response = app.get(f"/registration/export.json?{query}")
         assert response.status_code == 400, query
     assert app.get("/catalog/export.ttl?modified_since=nope").status_code == 400
+    published = catalog.published[0]["id"]
+    assert app.get(f"/dataset/{published}.csv").status_code == 409
+    assert app.get("/catalog.csv").status_code == 409
+    assert app.get(f"/api/action/dcat_dataset_show?id={published}&format=csv").status_code == 409

@@ -50,3 +50,32 @@ def test_the_shapes_do_catch_violations(app, catalog: Catalog, shapes: Graph):
     data.remove((None, DCT.description, None))
     conforms, _report, _text = pyshacl.validate(data, shacl_graph=shapes)
     assert not conforms
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_the_demo_catalogue_has_no_violations(app, shapes: Graph):
+    """``ckan tjregistry demo load``: its certified registrations, and only those."""
+    from rdflib.namespace import RDF
+
+    from ckan.tests import helpers
+    from ckanext.dcat.profiles import DCAT, DCT
+
+    from ckanext.tjregistry import demo
+
+    demo.load()
+    site_user = helpers.call_action("get_site_user", {"ignore_auth": True})["name"]
+    shown = [helpers.call_action("package_show", {"user": site_user}, id=name)
+             for name in helpers.call_action("package_list", {"user": site_user})]
+    certified = {d["registration_code"] for d in shown
+                 if d.get("registration_status") == "registered"
+                 and d.get("certificate_status") == "valid" and not d.get("private")}
+    assert certified and len(certified) < len(shown)
+    for path, fmt in (("/catalog.ttl", "turtle"), ("/catalog/export.ttl", "turtle"),
+                      ("/catalog/export.jsonld", "json-ld")):
+        body = app.get(path).body
+        conforms, report, _size = validate(shapes, body, fmt)
+        assert conforms, f"{path}\n{report}"
+        graph = Graph().parse(data=body, format=fmt)
+        published = {str(graph.value(ref, DCT.identifier))
+                     for ref in graph.subjects(RDF.type, DCAT.Dataset)}
+        assert published == certified, path
