@@ -25,6 +25,14 @@ Integration points for the certificate and publicity subsystem:
   approved -> issued; the dataset becomes registered (initial) or the proposed
   version is applied (change/correction).
 * ``expire(package_id)``: the certificate expired: registered -> expired.
+* Objections (``objections.py``): ``receive_objection`` moves an application in
+  publicity to ``objection_pending``; while any objection is undecided the
+  publicity cannot close, so no certificate is issued. ``dismiss_objection``
+  returns it to publicity once none is pending; an upheld objection
+  terminates it (``terminate``).
+* Revocation, cancellation and a reversed revocation change the certificate's
+  status in the same transaction (effects ``revoke_certificate``,
+  ``cancel_certificate``, ``reinstate_certificate``).
 * After every transition into ``approved`` the workflow calls
   ``ckanext.tjregistry.certificates.on_application_approved(application_id)`` if that
   function exists (after the commit; a failure there leaves the application approved
@@ -123,6 +131,9 @@ STATES: tuple[State, ...] = (
           dataset_status="pending", due_field="review_due"),
     State("publicity", APPLICATION, L("公示中", "In publicity"),
           dataset_status="publicity", due_field="publicity_end"),
+    # Art. 20: an undecided objection holds the application before issuance.
+    State("objection_pending", APPLICATION, L("异议处理中", "Objection under investigation"),
+          dataset_status="publicity"),
     State("approved", APPLICATION, L("待发放登记凭证", "Approved, awaiting issuance"),
           dataset_status="pending"),
     State("withdrawal_requested", APPLICATION, L("撤回待同意", "Withdrawal requested"),
@@ -140,7 +151,8 @@ STATES: tuple[State, ...] = (
     State("expired", REGISTRATION, L("已过期", "Expired")),
 )
 
-_BEFORE_ISSUANCE = ("submitted", "supplement_requested", "accepted", "publicity", "approved")
+_BEFORE_ISSUANCE = ("submitted", "supplement_requested", "accepted", "publicity",
+                    "objection_pending", "approved")
 
 TRANSITIONS: tuple[Transition, ...] = (
     # Art. 18: after internal review (业务审核) and the pledge, the registrant applies.
@@ -176,7 +188,8 @@ TRANSITIONS: tuple[Transition, ...] = (
                notify=("registrant",)),
     Transition("approve_cancellation", "approve", APPLICATION, ("accepted",), "completed",
                (REVIEWER,), "registration_approve", L("准予注销", "Approve cancellation"),
-               guard="is_cancellation", effects=("record_decision", "cancel_registration"),
+               guard="is_cancellation",
+               effects=("record_decision", "cancel_registration", "cancel_certificate"),
                notify=("registrant",)),
     # Art. 19: a negative decision states its reasons.
     Transition("reject", "reject", APPLICATION, ("accepted",), "rejected", (REVIEWER,),
@@ -191,9 +204,30 @@ TRANSITIONS: tuple[Transition, ...] = (
                (SYSTEM,), None, L("公示期满", "Publicity ended"),
                guard="publicity_over", notify=("registrant", "reviewers")),
     # Art. 20: an upheld objection terminates the registration.
-    Transition("terminate", "terminate", APPLICATION, ("publicity",), "terminated",
-               (REVIEWER, SYSTEM), None, L("异议成立,终止登记", "Terminate (objection upheld)"),
-               inputs=("reasons",), effects=("record_decision",), notify=("registrant",)),
+    Transition("terminate", "terminate", APPLICATION, ("publicity", "objection_pending"),
+               "terminated", (REVIEWER, SYSTEM), None,
+               L("异议成立,终止登记", "Terminate (objection upheld)"), inputs=("reasons",),
+               effects=("record_decision", "note_objection", "close_objections"),
+               notify=("registrant",)),
+    # Art. 20: objections (objections.py). Anyone may object, so the platform records it.
+    Transition("receive_objection", "receive_objection", APPLICATION,
+               ("publicity", "objection_pending"), "objection_pending", (SYSTEM,), None,
+               L("收到异议", "Objection received"), effects=("note_objection",),
+               notify=("registrant", "reviewers")),
+    Transition("respond_objection", "respond_objection", APPLICATION, ("objection_pending",),
+               "objection_pending", (REGISTRANT,), None,
+               L("登记主体答复异议", "Registrant responded to an objection"),
+               effects=("note_objection",), notify=("reviewers",)),
+    Transition("dismiss_objection", "dismiss_objection", APPLICATION, ("objection_pending",),
+               "objection_pending", (REVIEWER,), None,
+               L("异议不成立(另有异议待处理)", "Objection not upheld (others pending)"),
+               inputs=("reasons",), guard="objections_still_pending",
+               effects=("note_objection",), notify=("registrant",)),
+    Transition("resume_publicity", "dismiss_objection", APPLICATION, ("objection_pending",),
+               "publicity", (REVIEWER,), None,
+               L("异议不成立,继续登记", "Objection not upheld: registration continues"),
+               inputs=("reasons",), guard="no_objection_pending",
+               effects=("note_objection",), notify=("registrant",)),
     # Art. 22: issuance by the certificate subsystem.
     Transition("issue", "issue", APPLICATION, ("approved",), "issued", (SYSTEM,), None,
                L("发放登记凭证", "Issue"), effects=("register",), notify=("registrant",)),
@@ -205,7 +239,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("consent_withdrawal", "withdraw_decide", APPLICATION, ("withdrawal_requested",),
                "withdrawn", (REVIEWER,), "registration_withdraw_decide",
                L("同意撤回", "Consent to withdrawal"), guard="consent",
-               notify=("registrant",)),
+               effects=("close_objections",), notify=("registrant",)),
     Transition("deny_withdrawal", "withdraw_decide", APPLICATION, ("withdrawal_requested",),
                RESUME, (REVIEWER,), "registration_withdraw_decide",
                L("不同意撤回", "Deny withdrawal"), inputs=("reasons",), guard="no_consent",
@@ -223,7 +257,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     # Art. 29: revocation; a district institution's revocation is filed with the city.
     Transition("revoke", "revoke", REGISTRATION, ("registered",), "revoked", (REVIEWER,),
                "registration_revoke", L("撤销登记", "Revoke"), inputs=("ground", "reasons"),
-               effects=("record_revocation",), notify=("registrant", "city_reviewers")),
+               effects=("record_revocation", "revoke_certificate"),
+               notify=("registrant", "city_reviewers")),
     Transition("uphold_revocation", "revocation_review", REGISTRATION, ("revoked",), "revoked",
                (CITY_REVIEWER,), "registration_revocation_review",
                L("撤销备案无异议", "Uphold revocation"), guard="filing_pending_uphold",
@@ -231,7 +266,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("reverse_revocation", "revocation_review", REGISTRATION, ("revoked",),
                "registered", (CITY_REVIEWER,), "registration_revocation_review",
                L("纠正撤销", "Reverse revocation"), inputs=("reasons",),
-               guard="filing_pending_reverse", effects=("close_filing",),
+               guard="filing_pending_reverse", effects=("close_filing", "reinstate_certificate"),
                notify=("registrant", "reviewers")),
 )
 
@@ -463,6 +498,7 @@ def _apply_registration(session: Any, action: str, actor: Actor, reg: Registrati
 def _finish(session: Any, transition: Transition, ctx: dict[str, Any],
             from_state: str) -> Outcome:
     app: Application | None = ctx["app"]
+    ctx["transition"] = transition
     for effect in transition.effects:
         EFFECTS[effect](ctx)
     target = transition.target
@@ -668,6 +704,22 @@ def _review_decision(ctx: dict[str, Any], wanted: str) -> None:
         raise WorkflowError("decision", f"decision is {decision}")
 
 
+def _pending_objections(ctx: dict[str, Any]) -> int:
+    from ckanext.tjregistry import objections
+
+    return objections.pending_count(ctx["session"], ctx["app"].id)
+
+
+def _guard_objections_still_pending(ctx: dict[str, Any]) -> None:
+    if not _pending_objections(ctx):
+        raise WorkflowError("state", "没有其他待处理的异议 / No other objection is pending")
+
+
+def _guard_no_objection_pending(ctx: dict[str, Any]) -> None:
+    if _pending_objections(ctx):
+        raise WorkflowError("state", "仍有异议待处理 / Another objection is still pending")
+
+
 GUARDS: dict[str, Callable[[dict[str, Any]], None]] = {
     "may_apply": _guard_may_apply,
     "no_supplement_this_round": _guard_no_supplement_this_round,
@@ -679,6 +731,8 @@ GUARDS: dict[str, Callable[[dict[str, Any]], None]] = {
     "no_consent": _guard_no_consent,
     "filing_pending_uphold": lambda ctx: _review_decision(ctx, "uphold"),
     "filing_pending_reverse": lambda ctx: _review_decision(ctx, "reverse"),
+    "objections_still_pending": _guard_objections_still_pending,
+    "no_objection_pending": _guard_no_objection_pending,
 }
 
 
@@ -932,6 +986,59 @@ def _effect_close_filing(ctx: dict[str, Any]) -> None:
     ctx["event_data"] = {"decision": decision}
 
 
+def _add_event_data(ctx: dict[str, Any], **values: Any) -> None:
+    ctx["event_data"] = {**(ctx.get("event_data") or {}), **values}
+
+
+def _effect_note_objection(ctx: dict[str, Any]) -> None:
+    # Only the objection's number enters the history: the objector's identity is not
+    # for the registrant's eyes.
+    number = ctx["inputs"].get("objection_number")
+    if number:
+        _add_event_data(ctx, objection=number)
+
+
+def _effect_close_objections(ctx: dict[str, Any]) -> None:
+    from ckanext.tjregistry import objections
+
+    closed = objections.close_pending(ctx["session"], ctx["app"], now=ctx["now"],
+                                      reason=ctx["transition"].name)
+    if closed:
+        _add_event_data(ctx, objections_closed=closed)
+
+
+def _certificates() -> Any:
+    return importlib.import_module("ckanext.tjregistry.certificates")
+
+
+def _record_certificate(ctx: dict[str, Any], certificate: dict[str, Any] | None) -> None:
+    if certificate is not None:
+        _add_event_data(ctx, registration_code=certificate["code"],
+                        certificate_version=certificate["version"],
+                        certificate_status=certificate["status"])
+
+
+def _effect_revoke_certificate(ctx: dict[str, Any]) -> None:
+    reg: Registration = ctx["reg"]
+    reason = f"{ctx['inputs'].get('ground') or ''}: {ctx['inputs'].get('reasons') or ''}"
+    _record_certificate(ctx, _certificates().revoke_certificate(
+        reg.package_id, reason=reason, actor_id=ctx["actor"].id))
+
+
+def _effect_cancel_certificate(ctx: dict[str, Any]) -> None:
+    app: Application = ctx["app"]
+    reason = ctx["inputs"].get("reasons") or app.reasons or "cancellation"
+    _record_certificate(ctx, _certificates().cancel_certificate(
+        app.package_id, reason=reason, actor_id=ctx["actor"].id))
+
+
+def _effect_reinstate_certificate(ctx: dict[str, Any]) -> None:
+    reg: Registration = ctx["reg"]
+    _record_certificate(ctx, _certificates().reinstate_certificate(
+        reg.package_id, reason=ctx["inputs"].get("reasons") or "revocation reversed",
+        actor_id=ctx["actor"].id))
+
+
 EFFECTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "route": _effect_route,
     "snapshot": _effect_snapshot,
@@ -949,6 +1056,11 @@ EFFECTS: dict[str, Callable[[dict[str, Any]], None]] = {
     "register": _effect_register,
     "record_revocation": _effect_record_revocation,
     "close_filing": _effect_close_filing,
+    "note_objection": _effect_note_objection,
+    "close_objections": _effect_close_objections,
+    "revoke_certificate": _effect_revoke_certificate,
+    "cancel_certificate": _effect_cancel_certificate,
+    "reinstate_certificate": _effect_reinstate_certificate,
 }
 
 
@@ -1026,6 +1138,26 @@ def outcome_event_data(session: Any, outcome: Outcome, data: dict[str, Any]) -> 
         package_id=outcome.package_id, action=f"{outcome.transition.name}:data",
         from_state=outcome.to_state, to_state=outcome.to_state, actor_id=None, role=SYSTEM,
         institution_id=None, note=None, data=data)
+
+
+def record_registration_event(session: Any, package_id: str, action: str, *,
+                              actor: Actor, data: dict[str, Any]) -> Any:
+    """Record a fact about a registration that does not change its state (e.g. a
+    certificate renewal) in the history, in the caller's transaction."""
+    reg = session.get(Registration, package_id)
+    status = reg.status if reg is not None else registration_status(package_id, session)
+    role: str | None = SYSTEM if actor.system else None
+    acting = None
+    if reg is not None:
+        acting = jurisdiction.acting_institution(reg.institution_id)
+        if role is None and REVIEWER in roles_for(actor, registrant_id=reg.registrant_id,
+                                                  institution_id=reg.institution_id):
+            role = REVIEWER
+    return history.append(
+        session, subject=REGISTRATION, application_id=reg.application_id if reg else None,
+        package_id=package_id, action=action, from_state=status, to_state=status,
+        actor_id=actor.id, role=role, institution_id=acting.id if acting else None,
+        note=None, data=data)
 
 
 def expire(package_id: str) -> Outcome:
@@ -1117,6 +1249,10 @@ ROUTING_LABELS: dict[str, dict[str, str]] = {
                                        "Jurisdiction undeterminable: city institution"),
     jurisdiction.ROUTE_NO_DISTRICT_INSTITUTION: L("本区登记机构不可用,由市级登记机构办理",
                                                   "District institution unavailable: city"),
+}
+# History entries that record a fact without a transition (record_registration_event).
+EVENT_LABELS: dict[str, dict[str, str]] = {
+    "renew_certificate": L("登记凭证续展", "Certificate renewed"),
 }
 APPLICATION_TYPE_LABELS: dict[str, dict[str, str]] = {
     "initial": L("首次登记", "Initial registration"),

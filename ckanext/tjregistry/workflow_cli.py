@@ -40,18 +40,30 @@ def late() -> None:
 
 
 @workflow.command("close-publicity")
-def close_publicity() -> None:
-    """Close every publicity period that has ended (then the certificate is issued)."""
-    from ckanext.tjregistry import workflow as machine
+@click.option("--enqueue", is_flag=True,
+              help="Hand the sweep to the background worker (ckan jobs worker) instead.")
+def close_publicity(enqueue: bool) -> None:
+    """Close every publicity period that ended with no objection pending, and issue.
 
-    closed = 0
-    for app in machine.due_publicity():
-        try:
-            machine.close_publicity(app.id)
-            closed += 1
-        except Exception as error:  # one application must not stop the sweep
-            click.echo(f"{app.id}: {error}", err=True)
-    click.echo(f"{closed} publicity periods closed")
+    Run it from cron shortly after midnight (local time): a period ends at the end of
+    its last working day. Applications approved earlier whose certificate could not
+    be issued are retried.
+    """
+    from ckanext.tjregistry import publicity
+
+    if enqueue:
+        job = publicity.enqueue_sweep()
+        click.echo(f"queued job {job.id}")
+        return
+    report = publicity.sweep()
+    for app_id, error in report.failed.items():
+        click.echo(f"{app_id}: {error}", err=True)
+    click.echo(f"{len(report.closed)} publicity periods closed, "
+               f"{len(report.issued)} certificates issued, "
+               f"{len(report.awaiting_issuance)} awaiting issuance")
+    upcoming = publicity.next_closing()
+    if upcoming:
+        click.echo(f"next period closes on {upcoming.isoformat()}")
 
 
 @workflow.command("calendar")

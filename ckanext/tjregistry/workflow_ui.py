@@ -38,8 +38,10 @@ def tjregistry_wf_routing(reason: str | None) -> str:
 
 
 def tjregistry_wf_transition(name: str | None) -> str:
-    transition = workflow.TRANSITION_BY_NAME.get((name or "").split(":")[0])
-    return tjregistry_wf_label(transition.label) if transition else (name or "")
+    key = (name or "").split(":")[0]
+    transition = workflow.TRANSITION_BY_NAME.get(key)
+    label = transition.label if transition else workflow.EVENT_LABELS.get(key)
+    return tjregistry_wf_label(label) if label else (name or "")
 
 
 def tjregistry_wf_status(status: str | None) -> str:

@@ -12,6 +12,8 @@ never commit; see :mod:`issuance`):
   application_id=None, actor_id=None, dataset_changes=None, today=None) -> dict``
 * ``revoke_certificate(package_id, *, reason, actor_id=None) -> dict | None``
 * ``cancel_certificate(package_id, *, reason, actor_id=None) -> dict | None``
+* ``reinstate_certificate(package_id, *, reason, actor_id=None) -> dict | None``
+  (a reversed revocation)
 * ``expire_due(today=None) -> list[(code, package_id)]`` (``expire_and_notify`` also
   moves the workflow's registrations to expired and commits per certificate)
 * ``set_national_code(code, national_code) -> dict``
@@ -34,6 +36,7 @@ from ckanext.tjregistry.certificates.issuance import (
     expire_due,
     issue_certificate,
     reindex,
+    reinstate_certificate,
     renew_certificate,
     revoke_certificate,
     set_national_code,
@@ -52,6 +55,7 @@ __all__ = [
     "issue_certificate",
     "on_application_approved",
     "reindex",
+    "reinstate_certificate",
     "renew_certificate",
     "revoke_certificate",
     "set_national_code",

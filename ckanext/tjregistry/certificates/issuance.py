@@ -535,6 +535,31 @@ def cancel_certificate(
     return _end(package_id, validity.CANCELLED, reason, actor_id)
 
 
+def reinstate_certificate(
+    package_id: str, *, reason: str, actor_id: str | None = None
+) -> dict[str, Any] | None:
+    """Undo a revocation that the city institution reversed (Art. 29). Does not commit.
+
+    The revoked version becomes valid again (or expired, if its term ran out
+    meanwhile); returns it, or None when the dataset has no revoked certificate.
+    """
+    current = (
+        _current_query()
+        .filter(Certificate.package_id == package_id, Certificate.status == validity.REVOKED)
+        .order_by(Certificate.issued_at.desc())
+        .with_for_update()
+        .first()
+    )
+    if current is None:
+        return None
+    current.status = validity.VALID
+    current.status_reason = reason
+    current.status_changed_at = dt.datetime.utcnow()
+    current.status_changed_by = actor_id
+    model.Session.flush()
+    return as_dict(current, include_private=True)
+
+
 def due_for_expiry(today: dt.date | None = None) -> list[tuple[str, str]]:
     """``(code, package_id)`` of valid certificates past their last valid day."""
     today = today or local_today()

@@ -56,6 +56,15 @@ from ckanext.tjregistry.logic.operations_action import (
     evidence_show,
     evidence_verify,
 )
+from ckanext.tjregistry.logic.publicity_action import (
+    objection_create,
+    objection_decide,
+    objection_list,
+    objection_respond,
+    objection_show,
+    registration_publicity_list,
+    registration_query,
+)
 from ckanext.tjregistry.logic.supervision_action import (
     institution_qualification_list,
     institution_reinstate,
@@ -128,6 +137,16 @@ __all__ += [
     "evidence_list",
     "evidence_show",
     "evidence_verify",
+]
+# Publicity and objections (Art. 20), the public registration query (Art. 24).
+__all__ += [
+    "objection_create",
+    "objection_decide",
+    "objection_list",
+    "objection_respond",
+    "objection_show",
+    "registration_publicity_list",
+    "registration_query",
 ]
 
 

@@ -32,6 +32,15 @@ from ckanext.tjregistry.logic.operations_auth import (
     evidence_show,
     evidence_verify,
 )
+from ckanext.tjregistry.logic.publicity_auth import (
+    objection_create,
+    objection_decide,
+    objection_list,
+    objection_respond,
+    objection_show,
+    registration_publicity_list,
+    registration_query,
+)
 from ckanext.tjregistry.logic.supervision_auth import (
     institution_qualification_list,
     institution_reinstate,
@@ -90,6 +99,16 @@ __all__ += [
     "evidence_list",
     "evidence_show",
     "evidence_verify",
+]
+# Publicity and objections (Art. 20), the public registration query (Art. 24).
+__all__ += [
+    "objection_create",
+    "objection_decide",
+    "objection_list",
+    "objection_respond",
+    "objection_show",
+    "registration_publicity_list",
+    "registration_query",
 ]
 
 DENIED = "无权执行此操作或不在管辖范围内 / Not allowed (role or jurisdiction)"

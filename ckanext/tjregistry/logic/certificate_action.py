@@ -6,6 +6,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.tjregistry import workflow
 from ckanext.tjregistry.certificates import codes, issuance, signing, verification
 from ckanext.tjregistry.logic.certificate_auth import is_institution_staff
 
@@ -132,6 +133,12 @@ def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
     user = model.User.get(context.get("user") or "")
     try:
         renewed = issuance.renew_certificate(code, actor_id=user.id if user else None)
+        # The renewal joins the hash-chained registration history, in the same transaction.
+        workflow.record_registration_event(
+            model.Session, renewed["package_id"], "renew_certificate",
+            actor=workflow.Actor(user=user),
+            data={"registration_code": renewed["code"], "certificate_version": renewed["version"],
+                  "valid_until": renewed["valid_until"]})
         model.Session.commit()
     except Exception:
         model.Session.rollback()

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.tjregistry import ratelimit
 from ckanext.tjregistry.certificates import codes, issuance, signing, validity
 from ckanext.tjregistry.certificates import pdf as pdf_module
 from ckanext.tjregistry.certificates.content import (
@@ -107,6 +108,13 @@ def verify() -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     code = ""
     limit = max_upload_bytes()
+    if request.method == "POST" or request.args.get("code"):
+        try:
+            ratelimit.hit("verify")
+        except ratelimit.RateLimited as error:
+            body = tk.render("tjregistry/publicity/rate_limited.html",
+                             {"retry_after": error.retry_after})
+            return body, 429, {"Retry-After": str(error.retry_after)}
     if request.method == "POST":
         if (request.content_length or 0) > limit + _FORM_OVERHEAD_BYTES:
             return tk.abort(413, tk._("The file is too large."))

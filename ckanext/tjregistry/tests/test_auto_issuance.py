@@ -1,0 +1,251 @@
+"""Automatic issuance when publicity ends (RQ worker and cron command), and the certificate
+following revocation, cancellation, reversal and renewal of a registration."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from click.testing import CliRunner
+
+import ckan.lib.jobs as jobs
+import ckan.model as model
+from ckan.tests import helpers
+
+from ckanext.tjregistry import history, publicity, workdays
+from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.cli import tjregistry
+from ckanext.tjregistry.model import Application
+from ckanext.tjregistry.model.certificate import Certificate
+from ckanext.tjregistry.tests.publicity_helpers import end_publicity, filing, in_publicity
+from ckanext.tjregistry.tests.workflow_helpers import (
+    build_world,
+    call_as,
+    make_dataset,
+    submit,
+)
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+
+@pytest.fixture
+def world():
+    return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _own_dirs(ckan_config, monkeypatch, tmp_path):
+    monkeypatch.setitem(ckan_config, "tjregistry.certificate.key_dir", str(tmp_path / "keys"))
+    monkeypatch.setitem(ckan_config, "tjregistry.objection.storage_dir", str(tmp_path / "obj"))
+
+
+def _state(app_id: str) -> str:
+    model.Session.expire_all()
+    return model.Session.get(Application, app_id).state
+
+
+def _run_worker() -> None:
+    """CKAN's RQ worker in burst mode against the real Redis (in-process: with_test_worker)."""
+    jobs.Worker(["default"]).work(burst=True)
+
+
+def _verify(code: str) -> str:
+    return helpers.call_action("certificate_verify", {"user": ""}, code=code)["result"]
+
+
+@pytest.mark.usefixtures("with_test_worker", "clean_queues")
+def test_the_background_job_issues_when_publicity_has_ended(world):
+    dataset, app = in_publicity(world)
+    # Still running: the job leaves it alone.
+    publicity.enqueue_sweep()
+    _run_worker()
+    assert _state(app["id"]) == "publicity"
+    assert issuance.current_for_package(dataset["id"]) is None
+
+    end_publicity(app["id"])
+    job = publicity.enqueue_sweep()
+    assert job.meta["title"] == publicity.SWEEP_JOB_TITLE
+    assert jobs.get_queue().count == 1
+    _run_worker()
+    assert jobs.get_queue().count == 0
+    assert _state(app["id"]) == "issued"
+    certificate = issuance.current_for_package(dataset["id"])
+    assert certificate is not None and certificate.status == "valid"
+    shown = helpers.call_action("package_show", id=dataset["id"])
+    assert shown["registration_status"] == "registered"
+    assert shown["registration_code"] == certificate.code
+    actions = [e["action"] for e in call_as(world.hp_clerk, "registration_history",
+                                            id=app["id"])]
+    assert actions[-4:] == ["close_publicity", "register", "issue", "issue:data"]
+    assert history.verify().ok
+
+
+@pytest.mark.usefixtures("with_test_worker", "clean_queues")
+def test_no_certificate_while_an_objection_is_undecided(world):
+    dataset, app = in_publicity(world)
+    made = helpers.call_action("objection_create", {"user": ""}, **filing(app["id"]))
+    end_publicity(app["id"])
+    report = publicity.sweep()
+    assert report.closed == [] and report.issued == []
+    assert _state(app["id"]) == "objection_pending"
+    assert issuance.current_for_package(dataset["id"]) is None
+
+    # Not upheld after the period ended: the sweep is queued at once and issues.
+    call_as(world.hp_reviewer, "objection_decide", id=made["id"], decision="not_upheld",
+            finding="经调查,异议人未能提供权属证明,异议不成立。")
+    assert _state(app["id"]) == "publicity"
+    assert jobs.get_queue().count == 1
+    _run_worker()
+    assert _state(app["id"]) == "issued"
+    assert _verify(issuance.current_for_package(dataset["id"]).code) == "valid"
+
+
+def test_an_upheld_objection_means_no_certificate(world):
+    dataset, app = in_publicity(world)
+    made = helpers.call_action("objection_create", {"user": ""}, **filing(app["id"]))
+    call_as(world.hp_reviewer, "objection_decide", id=made["id"], decision="upheld",
+            finding="登记主体对该数据不享有管理职责,异议成立。")
+    end_publicity(app["id"])
+    publicity.sweep()
+    assert _state(app["id"]) == "terminated"
+    assert issuance.current_for_package(dataset["id"]) is None
+    assert helpers.call_action("package_show", id=dataset["id"])["registration_status"] \
+        == "unregistered"
+
+
+def test_the_cron_command_runs_the_same_sweep(world):
+    dataset, app = in_publicity(world)
+    _other, waiting = in_publicity(world, org="city_reg")
+    end_publicity(app["id"])
+    result = CliRunner().invoke(tjregistry, ["workflow", "close-publicity"])
+    assert result.exit_code == 0, result.output
+    assert "1 publicity periods closed, 1 certificates issued" in result.output
+    next_day = model.Session.get(Application, waiting["id"]).publicity_end + dt.timedelta(days=1)
+    assert f"next period closes on {next_day.isoformat()}" in result.output
+    assert _state(app["id"]) == "issued"
+    assert _state(waiting["id"]) == "publicity"
+    assert issuance.current_for_package(dataset["id"]).status == "valid"
+
+
+@pytest.mark.usefixtures("clean_queues")
+def test_the_cron_command_can_hand_the_sweep_to_the_worker(world):
+    result = CliRunner().invoke(tjregistry, ["workflow", "close-publicity", "--enqueue"])
+    assert result.exit_code == 0, result.output
+    job_id = result.output.split("queued job ")[1].strip()
+    assert jobs.job_from_id(job_id).meta["title"] == publicity.SWEEP_JOB_TITLE
+
+
+def test_a_failed_issuance_is_retried_by_the_next_sweep(world, monkeypatch):
+    dataset, app = in_publicity(world)
+    end_publicity(app["id"])
+
+    def offline(*args, **kwargs):
+        raise RuntimeError("signing device offline")
+
+    monkeypatch.setattr("ckanext.tjregistry.certificates.issuance.signing.sign_content",
+                        offline)
+    report = publicity.sweep()
+    assert report.closed == [app["id"]] and report.awaiting_issuance == [app["id"]]
+    assert "signing device offline" in report.failed[app["id"]]
+    assert _state(app["id"]) == "approved"
+    monkeypatch.undo()
+    report = publicity.sweep()
+    assert report.issued == [app["id"]] and not report.failed
+    assert issuance.current_for_package(dataset["id"]).status == "valid"
+
+
+def test_the_period_closes_only_after_its_last_working_day(world):
+    _dataset, app = in_publicity(world)
+    row = model.Session.get(Application, app["id"])
+    last_day = row.publicity_end
+    assert workdays.calendar().is_workday(last_day)
+    assert publicity.sweep(today=last_day).closed == []
+    assert publicity.next_closing() == last_day + dt.timedelta(days=1)
+
+
+# ---------------------------------------------------------------------------
+# The certificate follows the registration
+
+
+def _registered(world) -> tuple[dict, str]:
+    """A dataset registered through the workflow, with its certificate code."""
+    dataset = make_dataset(world.hp_reg)
+    app = submit(world.hp_clerk, dataset)
+    call_as(world.hp_reviewer, "registration_accept", id=app["id"])
+    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    assert _state(app["id"]) == "issued"
+    code = issuance.current_for_package(dataset["id"]).code
+    assert _verify(code) == "valid"
+    return dataset, code
+
+
+def test_revocation_revokes_the_certificate_and_a_reversal_restores_it(world):
+    dataset, code = _registered(world)
+    call_as(world.hp_reviewer, "registration_revoke", package_id=dataset["id"],
+            ground="false_materials", reasons="登记材料中的数据来源系伪造")
+    assert _verify(code) == "revoked"
+    shown = helpers.call_action("package_show", id=dataset["id"])
+    assert shown["registration_status"] == "revoked"
+    assert shown["certificate_status"] == "revoked"
+    found = helpers.call_action("package_search", fq=f'registration_code:"{code}"',
+                                include_private=True)["results"][0]
+    assert found["certificate_status"] == "revoked"
+    events = call_as(world.hp_reviewer, "registration_history", package_id=dataset["id"])
+    assert events[-1]["action"] == "revoke"
+    assert events[-1]["data"]["registration_code"] == code
+    assert events[-1]["data"]["certificate_status"] == "revoked"
+
+    # The district revocation is filed with the city, which reverses it (Art. 29).
+    call_as(world.city_reviewer, "registration_revocation_review", package_id=dataset["id"],
+            decision="reverse", reasons="核实后数据来源真实,撤销不当")
+    assert _verify(code) == "valid"
+    assert helpers.call_action("package_show", id=dataset["id"])["certificate_status"] \
+        == "valid"
+    assert history.verify().ok
+
+
+def test_a_failed_revocation_leaves_the_certificate_valid(world, monkeypatch):
+    dataset, code = _registered(world)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("history store unavailable")
+
+    monkeypatch.setattr("ckanext.tjregistry.history.append", broken)
+    with pytest.raises(RuntimeError):
+        call_as(world.hp_reviewer, "registration_revoke", package_id=dataset["id"],
+                ground="false_materials", reasons="撤销失败时凭证不应改变")
+    monkeypatch.undo()
+    model.Session.remove()
+    assert _verify(code) == "valid"
+    assert model.Session.query(Certificate).filter_by(code=code).one().status == "valid"
+
+
+def test_cancellation_cancels_the_certificate(world):
+    dataset, code = _registered(world)
+    app = submit(world.hp_clerk, dataset, application_type="cancellation",
+                 reasons="该数据资源已停止提供")
+    call_as(world.hp_reviewer, "registration_accept", id=app["id"])
+    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    assert _verify(code) == "cancelled"
+    shown = helpers.call_action("package_show", id=dataset["id"])
+    assert shown["registration_status"] == "cancelled"
+    assert shown["certificate_status"] == "cancelled"
+    certificate = model.Session.query(Certificate).filter_by(code=code).one()
+    assert certificate.status_reason == "该数据资源已停止提供"
+
+
+def test_renewal_enters_the_history(world):
+    dataset, code = _registered(world)
+    soon = workdays.local_today() + dt.timedelta(days=30)
+    model.Session.query(Certificate).filter_by(code=code).update(
+        {"valid_until": soon, "term_end": soon})
+    model.Session.commit()
+    renewed = call_as(world.hp_reviewer, "certificate_renew", code=code)
+    assert renewed["version"] == 2
+    events = call_as(world.hp_reviewer, "registration_history", package_id=dataset["id"])
+    event = events[-1]
+    assert event["action"] == "renew_certificate"
+    assert event["data"] == {"registration_code": code, "certificate_version": 2,
+                             "valid_until": renewed["valid_until"]}
+    assert event["role"] == "reviewer"
+    assert event["from_state"] == event["to_state"] == "registered"
+    assert history.verify().ok
