@@ -10,14 +10,20 @@ from ckan.tests import factories, helpers
 
 from ckanext.tjregistry import demo_workflow, history, workflow
 from ckanext.tjregistry.model import Application
-from ckanext.tjregistry.tests.workflow_helpers import make_dataset, make_user
+from ckanext.tjregistry.tests.workflow_helpers import (
+    REGISTRANT_FILE,
+    make_dataset,
+    make_user,
+    set_org_fields,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 
 def _demo_organizations() -> None:
     for name in demo_workflow.PROFILES:
-        factories.Organization(name=name, title=name)
+        org = factories.Organization(name=name, title=name)
+        set_org_fields(org["id"], **REGISTRANT_FILE)
     for org, user in demo_workflow.CLERKS.items():
         make_user(user, {"id": model.Group.get(org).id})
     for org, user in demo_workflow.REVIEWERS.items():

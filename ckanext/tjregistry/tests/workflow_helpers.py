@@ -19,8 +19,14 @@ def set_org_fields(org_id: str, **fields: Any) -> None:
     model.Session.commit()
 
 
+# What a registrant must have on file before it applies (registration_required fields).
+REGISTRANT_FILE = {"uscc": samples.USCC_VALID[0], "pledge_on_file": True}
+
+
 def make_org(name: str, kind: str, level: str, district: str, **fields: Any) -> dict[str, Any]:
     org = factories.Organization(name=name, title=fields.pop("title", name))
+    if kind == "registrant":
+        fields = {"registrant_type": "party_gov", **REGISTRANT_FILE, **fields}
     set_org_fields(org["id"], org_kind=kind, admin_level=level, district_code=district,
                    **fields)
     return org

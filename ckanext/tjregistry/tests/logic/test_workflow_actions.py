@@ -356,6 +356,30 @@ def test_late_registration_is_detected(world):
     assert names[never["name"]]["submitted"] is None
 
 
+def test_fields_required_for_registration_are_checked_at_submission(world):
+    ds = make_dataset(world.hp_reg, data_source="", storage_location="")
+    set_org_fields(world.hp_reg["id"], uscc="")
+    with pytest.raises(tk.ValidationError) as error:
+        submit(world.hp_clerk, ds)
+    assert {"data_source", "storage_location", "registrant_uscc"} <= set(error.value.error_dict)
+    assert model.Session.query(Application).count() == 0
+
+
+def test_restricted_fields_survive_a_change(world):
+    ds = _registered(world, has_personal_info=True, pi_treatment=["deidentified"])
+    full = helpers.call_action("package_show", {"ignore_auth": True, "user": "tjsysadmin"},
+                               id=ds["id"])
+    app = submit(world.hp_clerk, ds, application_type="change", proposed={"title": "新标题"})
+    call_as(world.hp_reviewer, "registration_accept", id=app["id"])
+    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    issue(app["id"])
+    after = helpers.call_action("package_show", {"ignore_auth": True, "user": "tjsysadmin"},
+                                id=ds["id"])
+    assert after["title"] == "新标题"
+    for key in ("contact_name", "contact_phone", "storage_location", "pi_treatment"):
+        assert after.get(key) == full.get(key), key
+
+
 def test_one_open_application_per_dataset(world):
     ds = make_dataset(world.hp_reg)
     submit(world.hp_clerk, ds)
