@@ -53,9 +53,12 @@ def _error(field: str, zh: str, en: str) -> tk.ValidationError:
 
 
 def _member_ids(org_id: str) -> set[str]:
+    """People of an organization. Sysadmins (the platform's operators and its site user,
+    who become members of the organizations they create) are the platform itself."""
     rows = (model.Session.query(model.Member.table_id)
+            .join(model.User, model.User.id == model.Member.table_id)
             .filter(model.Member.group_id == org_id, model.Member.table_name == "user",
-                    model.Member.state == "active").all())
+                    model.Member.state == "active", model.User.sysadmin.is_(False)).all())
     return {row[0] for row in rows}
 
 

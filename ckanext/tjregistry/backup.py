@@ -302,8 +302,8 @@ def _write_parts(writer: _ArchiveWriter, now: dt.datetime, say: Progress) -> dic
     from ckanext.tjregistry import history
 
     session = model.Session
-    session.rollback()
     reader = _site_user_name()  # may create the site user: before the read-only snapshot
+    session.commit()
     # One consistent snapshot for every table and dataset read below.
     session.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
     try:
@@ -572,22 +572,32 @@ def _restore_database(archive: Archive, targets: dict[str, sa.Table], result: Re
         session.delete(local_site)
         session.flush()
     for row in users:
-        session.add(model.User(**{name: _user_value(name, row.get(name)) for name in
-                                  USER_FIELDS}))
+        user = model.User()
+        for name in USER_FIELDS:
+            setattr(user, name, _user_value(name, row.get(name)))
+        session.add(user)
     say("organizations")
-    organizations = 0
+    groups: dict[str, model.Group] = {}
     for row in archive.lines("ckan/organizations.jsonl"):
         extras = row.pop("extras", {}) or {}
         row["created"] = from_json_value(row.get("created"), "TIMESTAMP")
-        group = model.Group(**{name: row.get(name) for name in GROUP_FIELDS})
+        group = model.Group()
+        for name in GROUP_FIELDS:
+            setattr(group, name, row.get(name))
         session.add(group)
         session.flush()
         for key, value in extras.items():
             group.extras[key] = value
-        organizations += 1
+        groups[group.id] = group
     memberships = 0
     for row in archive.lines("ckan/memberships.jsonl"):
-        session.add(model.Member(**{name: row.get(name) for name in MEMBER_FIELDS}))
+        # Through the relationship: the constructor sets ``group``, which would
+        # otherwise override ``group_id`` with NULL at the flush.
+        member = model.Member(group=groups[row["group_id"]], table_id=row["table_id"],
+                              table_name=row["table_name"], capacity=row["capacity"],
+                              state=row["state"])
+        member.id = row["id"]
+        session.add(member)
         memberships += 1
     session.flush()
     say("registration tables")
@@ -608,7 +618,7 @@ def _restore_database(archive: Archive, targets: dict[str, sa.Table], result: Re
     say("datasets")
     datasets = _restore_datasets(archive)
     session.commit()
-    result.counts.update({"users": len(users), "organizations": organizations,
+    result.counts.update({"users": len(users), "organizations": len(groups),
                           "memberships": memberships, "datasets": datasets})
 
 

@@ -26,6 +26,7 @@ import os
 import re
 import unicodedata
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,7 +185,7 @@ def _read_xlsx(path: str) -> tuple[list[str], Iterator[list[Any]]]:
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise ImportFileError(f"无法读取 XLSX 文件 / Cannot read the XLSX file: {error}") \
             from None
     rows = workbook.worksheets[0].iter_rows(values_only=True)

@@ -1,0 +1,247 @@
+"""Importing the government data catalogue (政务数据目录) into draft registrations (Art. 14)."""
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import pytest
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.cli.cli import ckan as ckan_command
+from ckan.tests import helpers
+
+from ckanext.tjregistry import catalogue_import
+from ckanext.tjregistry.model.catalogue import CatalogueEntry, CatalogueImport
+from ckanext.tjregistry.tests import samples
+from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, set_org_fields
+
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+
+HEADER = ["目录编码", "资源名称", "资源摘要", "提供方名称", "提供方统一社会信用代码", "所属行业",
+          "数据类型", "来源系统", "更新周期", "共享属性", "共享条件", "开放属性", "开放条件",
+          "开放平台地址", "数据量(条)", "信息项数量", "覆盖区域", "关键词"]
+
+
+def row(code, title, provider="和平区教育局", uscc="", **fields):
+    values = {"目录编码": code, "资源名称": title, "资源摘要": f"{title}的内容简介。",
+              "提供方名称": provider, "提供方统一社会信用代码": uscc,
+              "所属行业": "教育", "数据类型": "结构化数据", "来源系统": "学籍管理系统",
+              "更新周期": "每月", "共享属性": "有条件共享", "共享条件": "仅限教育部门使用",
+              "开放属性": "不予开放", "开放条件": "", "开放平台地址": "", "数据量(条)": "12,000",
+              "信息项数量": "18", "覆盖区域": "和平区", "关键词": "学校、教育"}
+    values.update(fields)
+    return [values.get(name, "") for name in HEADER]
+
+
+ROWS = [
+    row("120101-JY-0001", "和平区中小学名录"),
+    row("120101-JY-0002", "和平区学位分配数据", provider="", uscc=samples.USCC_VALID[1]),
+    row("120116-HB-0001", "滨海新区空气质量", provider="滨海新区生态环境局", 所属行业="N",
+        覆盖区域="滨海新区、120101", 开放属性="无条件开放",
+        开放平台地址="https://data.tj.gov.cn/dataset/air"),
+    row("120000-XX-0001", "某中央驻津单位数据", provider="中央驻津单位"),
+    row("120101-JY-0003", "更新周期写错", 更新周期="偶尔"),
+    row("", "没有编码"),
+    row("120101-JY-0001", "重复的编码"),
+    row("120101-JY-0004", "开放却没有平台地址", 开放属性="无条件开放"),
+]
+
+
+def write_csv(path, rows, header=HEADER, encoding="utf-8-sig"):
+    with open(path, "w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def write_xlsx(path, rows):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "政务数据目录"
+    sheet.append(HEADER)
+    for values in rows:
+        sheet.append([int(v.replace(",", "")) if v.replace(",", "").isdigit() and len(v) < 8
+                      else v for v in values])
+    workbook.save(path)
+    return str(path)
+
+
+def read_report(path):
+    with open(path, encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def world():
+    world = build_world()
+    set_org_fields(world.hp_reg["id"], uscc=samples.USCC_VALID[1])
+    return world
+
+
+def drafts():
+    return {p.extras.get("gov_catalog_code"): p for p in model.Session.query(model.Package)
+            .filter(model.Package.name.like("gdc-%"))}
+
+
+def test_first_import_prefills_drafts_and_reports_every_row(world, tmp_path):
+    path = write_csv(tmp_path / "目录.csv", ROWS)
+    report = str(tmp_path / "report.csv")
+    summary = catalogue_import.run(path, report_path=report)
+    assert summary.rows == 8
+    assert summary.counts == {"created": 3, "catalogue_only": 1, "error": 4}
+
+    packages = drafts()
+    assert set(packages) == {"120101-JY-0001", "120101-JY-0002", "120116-HB-0001"}
+    first = helpers.call_action("package_show", {"user": world.hp_clerk["name"]},
+                                id=packages["120101-JY-0001"].id)
+    assert first["state"] == "draft" and first["type"] == "data-resource"
+    assert first["owner_org"] == world.hp_reg["id"]
+    assert first["name"] == "gdc-120101-jy-0001"
+    assert (first["title"], first["industry_code"], first["data_kind"]) == (
+        "和平区中小学名录", "P", "structured")
+    assert (first["update_frequency"], first["share_type"], first["open_type"]) == (
+        "monthly", "conditional", "not_open")
+    assert (first["data_scale_records"], first["data_scale_fields"]) == (12000, 18)
+    assert first["spatial"] == ["120101"]
+    assert sorted(tag["name"] for tag in first["tags"]) == ["学校", "教育"]
+    assert first["registration_status"] == "unregistered"
+    # Found by credit code, without a name.
+    assert packages["120101-JY-0002"].owner_org == world.hp_reg["id"]
+    air = helpers.call_action("package_show", id=packages["120116-HB-0001"].id)
+    assert air["owner_org"] == world.bh_reg["id"] and air["spatial"] == ["120101", "120116"]
+
+    entries = {e.code: e for e in model.Session.query(CatalogueEntry)}
+    assert set(entries) == set(packages) | {"120000-XX-0001"}
+    assert entries["120000-XX-0001"].registrant_id is None
+    assert entries["120000-XX-0001"].package_id is None
+    assert entries["120101-JY-0001"].raw["更新周期"] == "每月"
+    assert entries["120101-JY-0001"].source_row == 2
+    run = model.Session.query(CatalogueImport).one()
+    assert (run.rows, run.created, run.catalogue_only, run.errors) == (8, 3, 1, 4)
+
+    lines = read_report(report)
+    assert [line["行号 row"] for line in lines] == [str(n) for n in range(2, 10)]
+    by_row = {line["行号 row"]: line for line in lines}
+    assert by_row["2"]["结果 status"] == "created"
+    assert by_row["2"]["数据标识 dataset"] == "gdc-120101-jy-0001"
+    assert by_row["5"]["结果 status"] == "catalogue_only"
+    assert "更新周期「偶尔」" in by_row["6"]["错误 errors"]
+    assert "目录编码:必填" in by_row["7"]["错误 errors"]
+    assert "duplicate catalogue code" in by_row["8"]["错误 errors"]
+    assert by_row["9"]["结果 status"] == "error"
+    assert "open_platform_url" in by_row["9"]["错误 errors"]
+    assert by_row["9"]["目录编码 code"] == "120101-JY-0004"
+
+
+def test_reimport_updates_instead_of_duplicating(world, tmp_path):
+    path = write_csv(tmp_path / "catalogue.csv", ROWS[:4])
+    catalogue_import.run(path, report_path=str(tmp_path / "r1.csv"))
+    before = {code: package.id for code, package in drafts().items()}
+
+    again = catalogue_import.run(path, report_path=str(tmp_path / "r2.csv"))
+    assert again.counts == {"unchanged": 4}
+    assert {code: p.id for code, p in drafts().items()} == before
+
+    changed = [row("120101-JY-0001", "和平区中小学及幼儿园名录", 更新周期="每年"), *ROWS[1:4]]
+    # The central unit has since joined the platform as a registrant.
+    set_org_fields(world.city_reg["id"], uscc=samples.USCC_VALID[2])
+    changed[3] = row("120000-XX-0001", "某中央驻津单位数据", provider="",
+                     uscc=samples.USCC_VALID[2])
+    path = write_csv(tmp_path / "catalogue.csv", changed)
+    third = catalogue_import.run(path, report_path=str(tmp_path / "r3.csv"))
+    assert third.counts == {"updated": 1, "unchanged": 2, "created": 1}
+    packages = drafts()
+    assert packages["120101-JY-0001"].id == before["120101-JY-0001"]
+    shown = helpers.call_action("package_show", id=before["120101-JY-0001"])
+    assert shown["title"] == "和平区中小学及幼儿园名录" and shown["update_frequency"] == "annual"
+    assert packages["120000-XX-0001"].owner_org == world.city_reg["id"]
+    assert model.Session.query(CatalogueEntry).count() == 4
+    assert model.Session.get(CatalogueEntry, "120101-JY-0001").title == "和平区中小学及幼儿园名录"
+
+
+def test_a_registration_being_handled_is_not_changed_by_a_reimport(world, tmp_path):
+    path = write_csv(tmp_path / "catalogue.csv", ROWS[:1])
+    catalogue_import.run(path, report_path=str(tmp_path / "r1.csv"))
+    package = drafts()["120101-JY-0001"]
+    # The registrant completes the draft and applies.
+    complete = {key: value for key, value in samples.data_resource(world.hp_reg["id"]).items()
+                if key not in ("name", "title", "gov_catalog_code", "owner_org")}
+    complete.update(in_authorized_operation=False, operator_name="", open_type="not_open",
+                    access_method="apply", open_platform_url="", open_condition="",
+                    regist_object_type="public_data_resource", state="active")
+    call_as(world.hp_clerk, "package_patch", id=package.id, **complete)
+    call_as(world.hp_clerk, "registration_submit", package_id=package.id, pledge=True,
+            internal_review=True)
+
+    path = write_csv(tmp_path / "catalogue.csv", [row("120101-JY-0001", "改名后的名录")])
+    summary = catalogue_import.run(path, report_path=str(tmp_path / "r2.csv"))
+    assert summary.counts == {"locked": 1}
+    assert helpers.call_action("package_show", id=package.id)["title"] == "和平区中小学名录"
+    assert model.Session.get(CatalogueEntry, "120101-JY-0001").title == "改名后的名录"
+    assert read_report(tmp_path / "r2.csv")[0]["结果 status"] == "locked"
+
+
+def test_xlsx_and_gb18030_csv_import_the_same(world, tmp_path):
+    xlsx = catalogue_import.run(write_xlsx(tmp_path / "目录.xlsx", ROWS[:4]),
+                                report_path=str(tmp_path / "x.csv"))
+    assert xlsx.counts == {"created": 3, "catalogue_only": 1}
+    assert helpers.call_action("package_show", id=drafts()["120101-JY-0001"].id)[
+        "data_scale_records"] == 12000
+    gbk = catalogue_import.run(write_csv(tmp_path / "gbk.csv", ROWS[:4], encoding="gb18030"),
+                               report_path=str(tmp_path / "g.csv"))
+    assert gbk.counts == {"unchanged": 4}
+
+
+@pytest.mark.parametrize(("header", "message"), [
+    (["资源名称", "资源摘要", "提供方名称"], "目录编码"),
+    (["目录编码", "资源名称", "资源摘要"], "provider column"),
+])
+def test_files_without_the_required_columns_are_refused(world, tmp_path, header, message):
+    path = write_csv(tmp_path / "bad.csv", [["x"] * len(header)], header=header)
+    with pytest.raises(catalogue_import.ImportFileError, match=message):
+        catalogue_import.run(path)
+    assert model.Session.query(CatalogueEntry).count() == 0
+
+
+def test_unsupported_files_are_refused(world, tmp_path):
+    path = tmp_path / "catalogue.json"
+    path.write_text("[]")
+    with pytest.raises(catalogue_import.ImportFileError, match="Unsupported file type"):
+        catalogue_import.run(str(path))
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(catalogue_import.ImportFileError, match="Cannot read the XLSX"):
+        catalogue_import.run(str(broken))
+
+
+def test_command_line_import_with_progress_and_report(world, tmp_path, cli):
+    path = write_csv(tmp_path / "catalogue.csv", ROWS)
+    report = tmp_path / "out" / "report.csv"
+    result = cli.invoke(ckan_command, ["tjregistry", "catalogue", "import", path,
+                                       "--report", str(report)])
+    assert result.exit_code == 1, result.output  # rows with errors
+    assert "created: 3" in result.output and "error: 4" in result.output
+    assert "导入 importing" in result.output  # the progress bar
+    assert len(read_report(report)) == 8
+    clean = write_csv(tmp_path / "clean.csv", ROWS[:3])
+    result = cli.invoke(ckan_command, ["tjregistry", "catalogue", "import", clean])
+    assert result.exit_code == 0, result.output
+    written = [p for p in tmp_path.iterdir() if p.name.startswith("clean.report-")]
+    assert len(written) == 1 and "unchanged: 3" in result.output
+
+
+def test_catalogue_entries_without_registration_are_listed(world, tmp_path):
+    catalogue_import.run(write_csv(tmp_path / "c.csv", ROWS[:4]),
+                         report_path=str(tmp_path / "r.csv"))
+    listed = call_as(world.officer, "catalogue_entry_list", unregistered=True)
+    assert listed["count"] == 4
+    assert {e["code"]: e["registration_status"] for e in listed["results"]} == {
+        "120000-XX-0001": "unregistered", "120101-JY-0001": "unregistered",
+        "120101-JY-0002": "unregistered", "120116-HB-0001": "unregistered"}
+    mine = call_as(world.hp_reviewer, "catalogue_entry_list", registrant_id="hp-reg")
+    assert [e["code"] for e in mine["results"]] == ["120101-JY-0001", "120101-JY-0002"]
+    for user in (world.outsider, world.hp_clerk, None):
+        with pytest.raises(tk.NotAuthorized):
+            call_as(user, "catalogue_entry_list")
