@@ -221,16 +221,29 @@ def _memberships() -> Iterator[dict[str, Any]]:
         yield {name: getattr(member, name) for name in MEMBER_FIELDS}
 
 
-def _storage_files() -> Iterator[tuple[str, str]]:
-    """(archive path, source path) of every stored file that belongs in the archive."""
+def file_areas() -> dict[str, str]:
+    """Stored-file areas by their name in the archive (``files/<name>/...``) and where
+    they live on this instance: uploads, and every folder under
+    ``<storage_path>/tjregistry`` except the excluded ones; areas with their own
+    setting (objection evidence) are found where that setting puts them."""
     storage = _storage_path()
-    areas = [("resources", os.path.join(storage, "resources"))]
+    areas = {"resources": os.path.join(storage, "resources")}
     registry = os.path.join(storage, "tjregistry")
     if os.path.isdir(registry):
         for name in sorted(os.listdir(registry)):
             if name not in EXCLUDED_STORAGE and os.path.isdir(os.path.join(registry, name)):
-                areas.append((f"tjregistry/{name}", os.path.join(registry, name)))
-    for prefix, folder in areas:
+                areas[f"tjregistry/{name}"] = os.path.join(registry, name)
+    from ckanext.tjregistry import agencies, evidence, objections
+
+    areas["tjregistry/evidence"] = evidence.evidence_dir()
+    areas["tjregistry/delegations"] = agencies.documents_dir()
+    areas["tjregistry/objections"] = objections.storage_dir()
+    return areas
+
+
+def _storage_files() -> Iterator[tuple[str, str]]:
+    """(archive path, source path) of every stored file that belongs in the archive."""
+    for prefix, folder in sorted(file_areas().items()):
         if not os.path.isdir(folder):
             continue
         for root, dirs, files in os.walk(folder):
@@ -506,19 +519,20 @@ def emptiness_problems() -> list[str]:
 
 
 def _check_tables(archive: Archive, connection: Any) -> dict[str, sa.Table]:
+    """This instance's tables for the archived ones, in foreign-key order."""
     present = set(registry_tables(connection))
-    targets: dict[str, sa.Table] = {}
+    metadata = sa.MetaData()
     for name, info in archive.manifest["tables"].items():
         if name not in present:
             raise BackupError(f"目标库缺少表 {name},请先升级数据库 / The table {name} does not "
                               "exist here: run `ckan db upgrade` first")
-        table = _table_description(connection, name)
+        table = sa.Table(name, metadata, autoload_with=connection)
         missing = [c["name"] for c in info["columns"] if c["name"] not in table.columns]
         if missing:
             raise BackupError(f"表 {name} 缺少列 {', '.join(missing)} / The table {name} lacks "
                               f"the columns {', '.join(missing)}")
-        targets[name] = table
-    return targets
+    archived = set(archive.manifest["tables"])
+    return {table.name: table for table in metadata.sorted_tables if table.name in archived}
 
 
 def restore(path: str, *, progress: Progress | None = None) -> RestoreResult:
@@ -677,11 +691,18 @@ def _restore_files(archive: Archive, written: list[str]) -> int:
     storage = _storage_path()
     if not storage:
         raise BackupError("未配置 ckan.storage_path / ckan.storage_path is not configured")
+    areas = file_areas()
     count = 0
     for relative in sorted(archive.parts):
         if not relative.startswith("files/"):
             continue
-        target = _safe_target(storage, relative.removeprefix("files/"))
+        inside = relative.removeprefix("files/")
+        area = next((name for name in sorted(areas, key=len, reverse=True)
+                     if inside.startswith(name + "/")), None)
+        if area is None:
+            target = _safe_target(storage, inside)
+        else:
+            target = _safe_target(areas[area], inside.removeprefix(area + "/"))
         if os.path.exists(target):
             raise BackupError(f"文件已存在 / A file already exists: {target}")
         os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -828,8 +849,9 @@ every part, plus the columns and SQL types of every table.
   files/resources/...    uploaded files of datasets (path: the resource id split as
                          <first 3>/<next 3>/<rest>)
   files/tjregistry/...   evidence sample files (evidence/<evidence number>/...),
-                         powers of attorney (delegations/<delegation id>/...) and
-                         other registration materials
+                         powers of attorney (delegations/<delegation id>/...),
+                         objection evidence (objections/...) and other
+                         registration materials
   Registration tables (one row per line, column names as keys):
 {tables}
 

@@ -17,7 +17,6 @@ documented in the README. Values of coded fields may be written as the Chinese l
 """
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -305,18 +304,23 @@ def _dataset_fields(fields: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in fields.items() if not key.startswith("provider_")}
 
 
-def _existing_package(code: str, registrant_id: str) -> model.Package | None:
-    """A dataset of this registrant that already names the catalogue code."""
+def _packages_by_code() -> dict[str, list[tuple[str, str]]]:
+    """(dataset id, owner) of every dataset naming a catalogue code, by code (one query)."""
     if hasattr(model, "PackageExtra"):
-        query = (model.Session.query(model.Package)
-                 .join(model.PackageExtra, model.PackageExtra.package_id == model.Package.id)
+        query = (model.Session.query(model.PackageExtra.value, model.Package.id,
+                                     model.Package.owner_org)
+                 .join(model.Package, model.PackageExtra.package_id == model.Package.id)
                  .filter(model.PackageExtra.key == "gov_catalog_code",
-                         model.PackageExtra.value == code, model.PackageExtra.state == "active"))
+                         model.PackageExtra.state == "active"))
     else:  # CKAN 2.12 keeps extras in a JSONB column of the package table
-        query = model.Session.query(model.Package).filter(
-            model.Package.extras["gov_catalog_code"].astext == code)  # type: ignore[index]
-    return (query.filter(model.Package.owner_org == registrant_id,
-                         model.Package.state != "deleted").order_by(model.Package.name).first())
+        code = model.Package.extras["gov_catalog_code"].astext  # type: ignore[index]
+        query = model.Session.query(code, model.Package.id, model.Package.owner_org).filter(
+            code.isnot(None))
+    found: dict[str, list[tuple[str, str]]] = {}
+    for code_value, package_id, owner in (query.filter(model.Package.state != "deleted")
+                                          .order_by(model.Package.name)):
+        found.setdefault(code_value, []).append((package_id, owner))
+    return found
 
 
 def _editable(package_id: str) -> bool:
@@ -333,9 +337,20 @@ class Importer:
         self.context_user = user_name
         self.registrants = Registrants()
         self.seen_codes: set[str] = set()
+        self.by_code = _packages_by_code()
+        # Datasets created or changed and not yet sent to Solr.
+        self.to_index: list[str] = []
 
     def _context(self) -> dict[str, Any]:
-        return {"ignore_auth": True, "defer_commit": True, "user": self.context_user}
+        return {"ignore_auth": True, "defer_commit": True, "return_id_only": True,
+                "user": self.context_user}
+
+    def _existing_package(self, code: str, registrant_id: str) -> model.Package | None:
+        """A dataset of this registrant that already names the catalogue code."""
+        for package_id, owner in self.by_code.get(code, []):
+            if owner == registrant_id:
+                return model.Package.get(package_id)
+        return None
 
     def apply(self, number: int, values: list[Any], mapping: dict[int, Column],
               import_id: str) -> RowResult:
@@ -381,14 +396,15 @@ class Importer:
             result.status = CATALOGUE_ONLY
             return result
         if package is None:
-            package = _existing_package(code, registrant_id)
+            package = self._existing_package(code, registrant_id)
         data = _dataset_fields(fields)
         if package is None:
-            created = tk.get_action("package_create")(self._context(), {
-                **data, "type": DATASET_TYPE, "name": dataset_name(code),
-                "owner_org": registrant_id, "state": "draft"})
-            entry.package_id = created["id"]
-            result.status, result.package_name = CREATED, created["name"]
+            name = dataset_name(code)
+            entry.package_id = tk.get_action("package_create")(self._context(), {
+                **data, "type": DATASET_TYPE, "name": name, "owner_org": registrant_id,
+                "state": "draft"})
+            self.to_index.append(entry.package_id)
+            result.status, result.package_name = CREATED, name
             return result
         entry.package_id = package.id
         result.package_name = package.name
@@ -396,8 +412,16 @@ class Importer:
             result.status = LOCKED
             return result
         tk.get_action("package_patch")(self._context(), {"id": package.id, **data})
+        self.to_index.append(package.id)
         result.status = UPDATED
         return result
+
+    def index(self) -> None:
+        """Send the datasets touched since the last call to Solr, with one Solr commit."""
+        if self.to_index:
+            search.rebuild(package_ids=self.to_index, defer_commit=True, quiet=True)
+            search.commit()
+            self.to_index = []
 
 
 def _validation_messages(error: tk.ValidationError) -> list[str]:
@@ -433,7 +457,8 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     """Import the catalogue file at ``path``; returns the summary and writes the report.
 
     Each row is applied in its own transaction, so that a bad row is reported and
-    skipped without losing the others; Solr commits once per ``BATCH`` rows.
+    skipped without losing the others. Datasets go to Solr once each, every ``BATCH``
+    rows, with one Solr commit.
     """
     header, rows = read_rows(path)
     mapping = map_header(header)
@@ -448,17 +473,16 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     model.Session.commit()
     summary = Summary(run_row.id)
     importer = Importer(path, site_user)
-    with _solr_commit_deferred():
+    try:
         for number, values in enumerate(rows, start=2):
             if not any(_cell(cell) for cell in values):
                 continue
             summary.rows += 1
             # One transaction per row: a bad row is rolled back alone (CKAN's actions
-            # roll the session back on validation errors), and the row's dataset is
-            # sent to Solr when it commits.
+            # roll the session back on validation errors).
             try:
                 result = importer.apply(number, values, mapping, run_row.id)
-                model.Session.commit()
+                _commit_without_indexing()
             except tk.ValidationError as error:
                 model.Session.rollback()
                 result = RowResult(number, "", "", ERROR, errors=_validation_messages(error))
@@ -466,10 +490,12 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
             summary.results.append(result)
             summary.counts[result.status] = summary.counts.get(result.status, 0) + 1
             if summary.rows % BATCH == 0:
-                search.commit()
+                importer.index()
             if progress is not None:
                 progress(1)
-        search.commit()
+    finally:
+        model.Session.rollback()
+        importer.index()
     run_row = model.Session.get(CatalogueImport, summary.import_id)
     run_row.finished = dt.datetime.utcnow()
     run_row.rows = summary.rows
@@ -493,15 +519,17 @@ def _fill_identity(result: RowResult, values: list[Any], mapping: dict[int, Colu
             result.title = text
 
 
-@contextlib.contextmanager
-def _solr_commit_deferred() -> Iterator[None]:
-    """Send each dataset to Solr without a Solr commit; ``run`` commits once per batch."""
-    previous = tk.config.get("ckan.search.solr_commit")
-    tk.config["ckan.search.solr_commit"] = False
-    try:
-        yield
-    finally:
-        tk.config["ckan.search.solr_commit"] = previous
+def _commit_without_indexing() -> None:
+    """Commit one row without CKAN's commit-time indexing, which sends a new dataset to
+    Solr twice (as new, then as changed through its extras); ``Importer.index`` sends
+    each dataset once per batch instead. CKAN collects the objects to index in the
+    session's ``_object_cache`` (ckan/model/meta.py); emptying it after the last flush
+    leaves nothing for its hook."""
+    session = model.Session()  # the session itself: the scoped proxy hides the cache
+    session.flush()
+    if hasattr(session, "_object_cache"):
+        del session._object_cache
+    session.commit()
 
 
 REPORT_HEADER = ("行号 row", "目录编码 code", "资源名称 title", "结果 status", "说明 meaning",

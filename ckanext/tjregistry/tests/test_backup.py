@@ -27,6 +27,7 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry import backup, history
 from ckanext.tjregistry.certificates import issuance, pdf
+from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, filing, in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
     call_as,
@@ -132,6 +133,11 @@ def build_source(tmp_path) -> dict:
     pending = call_as(agent, "registration_submit", package_id=operated["id"], pledge=True,
                       internal_review=True)
 
+    # An objection with its evidence file, during another application's publicity.
+    _dataset, in_publicity_app = in_publicity(world, "city_reg")
+    objection = helpers.call_action("objection_create", {"user": ""},
+                                    **filing(in_publicity_app["id"]))
+
     with_file = make_dataset(world.bh_reg, title="滨海新区学校名单", private=True)
     resource = helpers.call_action("resource_create", {"ignore_auth": True,
                                                        "user": world.sysadmin["name"]},
@@ -155,7 +161,7 @@ def build_source(tmp_path) -> dict:
     return {"world": world, "delegation": delegation, "registered": registered,
             "application": application, "code": certificate.code, "operated": operated,
             "evidence": record, "pending": pending, "with_file": with_file,
-            "resource": resource, "deleted": deleted,
+            "resource": resource, "deleted": deleted, "objection": objection,
             "history_length": history.verify().length,
             "datasets": model.Session.query(model.Package).count(),
             "password_hash": model.User.get("hp_clerk").password}
@@ -227,6 +233,11 @@ def check_without_the_software(files: dict[str, bytes], source: dict) -> None:
     for entry in evidence["manifest"]:
         stored = files[f"files/tjregistry/evidence/{evidence['number']}/{entry['path']}"]
         assert hashlib.sha256(stored).hexdigest() == entry["sha256"]
+    objection_files = jsonl(files["tables/tjregistry_objection_file.jsonl"])
+    assert len(objection_files) == 1
+    stored = objection_files[0]["stored_name"]
+    assert files[f"files/tjregistry/objections/{stored[:2]}/{stored}"] == PDF_BYTES
+    assert hashlib.sha256(PDF_BYTES).hexdigest() == objection_files[0]["sha256"]
     delegation = jsonl(files["tables/tjregistry_delegation.jsonl"])[0]
     attorney = files[f"files/tjregistry/delegations/{delegation['document_path']}"]
     assert hashlib.sha256(attorney).hexdigest() == delegation["document_sha256"]
@@ -252,10 +263,11 @@ VERIFY_RESTORED = textwrap.dedent("""
     with app._wsgi_app.test_request_context():
         import ckan.model as model
         import ckan.plugins.toolkit as tk
-        from ckanext.tjregistry import agencies, evidence, history
+        from ckanext.tjregistry import agencies, evidence, history, objections
         from ckanext.tjregistry.certificates import verification
         from ckanext.tjregistry.model.agency import Delegation
         from ckanext.tjregistry.model.catalogue import CatalogueEntry
+        from ckanext.tjregistry.model.objection import ObjectionFile
 
         args = json.loads(sys.argv[1])
         site = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
@@ -299,6 +311,9 @@ VERIFY_RESTORED = textwrap.dedent("""
             "attorney_sha256": hashlib.sha256(open(attorney, "rb").read()).hexdigest(),
             "resource_file": open(resource_path, "rb").read().decode("utf-8"),
             "catalogue_entries": model.Session.query(CatalogueEntry).count(),
+            "objection_evidence": [hashlib.sha256(open(objections.file_path(f.stored_name),
+                                                       "rb").read()).hexdigest()
+                                   for f in model.Session.query(ObjectionFile)],
             "clerk_password": model.User.get("hp_clerk").password,
             "clerk_reviewer_memberships": [m.capacity for m in model.Session.query(model.Member)
                 .filter(model.Member.table_id == model.User.get("hp_reviewer").id,
@@ -354,6 +369,7 @@ def test_backup_then_restore_into_a_fresh_database_and_solr_core(tmp_path, fresh
         "attorney_sha256": hashlib.sha256(ATTORNEY).hexdigest(),
         "resource_file": RESOURCE_FILE.decode("utf-8"),
         "catalogue_entries": 2,
+        "objection_evidence": [hashlib.sha256(PDF_BYTES).hexdigest()],
         "clerk_password": None,
         "clerk_reviewer_memberships": ["editor"],
         "history_events_for_registered": len(helpers.call_action(
