@@ -8,8 +8,9 @@ For one institution and period the report measures, from the hash-chained histor
 * review: every decision after acceptance (approval, rejection, refusal), in working
   days from acceptance, against the review limit (Art. 19, 20 working days);
 * how many of those were late, and which open applications are overdue now;
-* objections raised in publicity (Art. 20) and revocations (Art. 29), with the
-  revocations the city institution later reversed.
+* revocations (Art. 29), with those the city institution later reversed;
+* objections filed during publicity (Art. 20), as the objections module keeps them
+  (``objection_counts.py``).
 
 Each history event names the institution that acted, so work that the city
 institution did for a suspended district institution counts for the city.
@@ -63,8 +64,9 @@ LABELS: dict[str, dict[str, str]] = {
     "objections_total": L("收到异议", "Objections received"),
     "objections_upheld": L("异议成立", "Upheld"),
     "objections_dismissed": L("异议不成立", "Dismissed"),
-    "objections_under_investigation": L("当前异议处理中的申请", "Applications held by an "
-                                                             "objection now"),
+    "objections_pending": L("待处理", "Pending"),
+    "objections_closed": L("已终结(申请撤回或已终止)", "Closed (application withdrawn or "
+                                                     "terminated)"),
     "revocations": L("撤销登记", "Revocations"),
     "revocations_reversed": L("被市级登记机构纠正", "Reversed by the city institution"),
     "cases": L("办理明细", "Cases"),
@@ -355,7 +357,7 @@ def timeliness_rows(report: dict[str, Any], lang: str = "zh_Hans_CN") -> list[li
 def objection_rows(report: dict[str, Any], lang: str = "zh_Hans_CN") -> list[list[Any]]:
     objections = report["objections"]
     return [[_t(f"objections_{key}", lang), objections[key]]
-            for key in ("total", "upheld", "dismissed", "under_investigation")]
+            for key in ("total", "upheld", "dismissed", "pending", "closed")]
 
 
 def case_headers(lang: str) -> list[str]:

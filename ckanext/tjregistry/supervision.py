@@ -4,8 +4,9 @@ The data authority of the institution's level (the city authority for any
 institution, a district authority for its district's) may suspend an institution's
 qualification (``qualification_status``: active -> suspended) and reinstate it.
 While suspended, ``jurisdiction`` no longer lets its staff act, and the city
-institution acts on its matters; on suspension its open applications are also
-reassigned to the city institution, which keeps them after a reinstatement.
+institution acts on its matters; on suspension its open applications, and the
+undecided objections to them, are also reassigned to the city institution, which
+keeps them after a reinstatement.
 
 Each step happens in one transaction: the organization field, every reassigned
 application and the hash-chained history entries (one for the institution, one per
@@ -134,6 +135,7 @@ def suspend(user: model.User, institution_id: str, reasons: Any) -> Outcome:
             action=SUSPEND, from_state=ACTIVE, to_state=SUSPENDED, actor_id=user.id,
             role=ROLE, institution_id=inst.id, note=reasons,
             data={"reassigned": [app.id for app in apps], "to_institution": city.id})
+        moved = _move_pending_objections(session, [app.id for app in apps], city.id)
         for app in apps:
             app.institution_id = city.id
             app.routing = jurisdiction.ROUTE_NO_DISTRICT_INSTITUTION
@@ -142,10 +144,33 @@ def suspend(user: model.User, institution_id: str, reasons: Any) -> Outcome:
                 package_id=app.package_id, action=REASSIGN, from_state=app.state,
                 to_state=app.state, actor_id=user.id, role=ROLE, institution_id=city.id,
                 note=reasons, data={"from_institution": inst.id, "to_institution": city.id,
-                                    "cause": SUSPEND})
+                                    "cause": SUSPEND,
+                                    "objections": moved.get(app.id, [])})
         session.flush()
         reassigned = [app.id for app in apps]
     return Outcome(institution_profile(inst.id), SUSPENDED, event.id, reassigned, city.id)
+
+
+def _move_pending_objections(session: Any, application_ids: list[str],
+                             institution_id: str) -> dict[str, list[str]]:
+    """Undecided objections follow their application to the institution now handling it.
+
+    Returns the moved objections' numbers by application.
+    """
+    from ckanext.tjregistry import objections
+    from ckanext.tjregistry.model.objection import Objection
+
+    if not application_ids:
+        return {}
+    rows = (session.query(Objection)
+            .filter(Objection.application_id.in_(application_ids),
+                    Objection.status == objections.PENDING)
+            .order_by(Objection.number).with_for_update().all())
+    moved: dict[str, list[str]] = {}
+    for row in rows:
+        row.institution_id = institution_id
+        moved.setdefault(row.application_id, []).append(row.number)
+    return moved
 
 
 def reinstate(user: model.User, institution_id: str, reasons: Any) -> Outcome:

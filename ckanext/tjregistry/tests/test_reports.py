@@ -7,16 +7,15 @@ import io
 
 import pypdfium2
 import pytest
-import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from freezegun import freeze_time
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.tests import helpers
 
-from ckanext.tjregistry import history, objection_counts, workdays, workflow
+from ckanext.tjregistry import objection_counts, workdays, workflow
 from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, recently
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
@@ -144,19 +143,6 @@ def no_objection_table(monkeypatch):
     monkeypatch.setattr(objection_counts, "table_name", lambda: "tjregistry_no_such_table")
 
 
-@pytest.fixture
-def objection_table(monkeypatch):
-    """A real (empty) objection table, so that objections count as kept."""
-    name = "tjregistry_test_objection_records"
-    model.Session.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {name} (id text PRIMARY KEY)"))
-    model.Session.commit()
-    monkeypatch.setattr(objection_counts, "table_name", lambda: name)
-    yield
-    model.Session.remove()
-    model.Session.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
-    model.Session.commit()
-
-
 def test_objections_are_zero_with_a_note_without_their_table(world, march, no_objection_table):
     assert not objection_counts.table_exists()
     report = call_as(world.officer, "institution_service_report", institution="hp-inst", **MARCH)
@@ -165,30 +151,28 @@ def test_objections_are_zero_with_a_note_without_their_table(world, march, no_ob
     assert "异议记录表" in report["objections"]["note"]["zh_Hans_CN"]
 
 
-def _objection_event(application_id: str, package_id: str, action: str, institution_id: str,
-                     when: str) -> None:
-    with freeze_time(at(when)):
-        history.append(model.Session, subject="application", application_id=application_id,
-                       package_id=package_id, action=action, from_state="publicity",
-                       to_state="objection_pending", actor_id=None, role="system",
-                       institution_id=institution_id, note=None, data=None)
-        model.Session.commit()
+def test_objections_are_counted_for_the_institution_handling_them(world, tmp_path,
+                                                                   monkeypatch, ckan_config):
+    from ckanext.tjregistry.tests.publicity_helpers import RESIDENT_ID_2, filing, in_publicity
 
+    monkeypatch.setitem(ckan_config, "tjregistry.objection.storage_dir", str(tmp_path))
+    _dataset, application = in_publicity(world)
+    first = helpers.call_action("objection_create", {"user": ""}, **filing(application["id"]))
+    second = helpers.call_action("objection_create", {"user": ""}, **filing(
+        application["id"], objector_name="李四", id_number=RESIDENT_ID_2))
+    call_as(world.hp_reviewer, "objection_decide", id=first["id"], decision="not_upheld",
+            finding="经核查,异议所述权益与本数据无关。")
+    call_as(world.hp_reviewer, "objection_decide", id=second["id"], decision="upheld",
+            finding="经核查,数据权属存在争议,异议成立。")
+    _other, elsewhere = in_publicity(world, "bh_reg")
+    helpers.call_action("objection_create", {"user": ""}, **filing(elsewhere["id"]))
 
-def test_objections_are_counted_from_the_history(world, march, objection_table):
-    hp, bh = world.hp_inst["id"], world.bh_inst["id"]
-    app_id, package_id = march["apps"]["one"], march["datasets"]["one"]["id"]
-    for action, institution, when in (("receive_objection", hp, "2026-03-10"),
-                                      ("receive_objection", hp, "2026-03-11"),
-                                      ("resume_publicity", hp, "2026-03-16"),
-                                      ("terminate", hp, "2026-03-20"),
-                                      ("receive_objection", hp, "2026-04-02"),
-                                      ("receive_objection", bh, "2026-03-10")):
-        _objection_event(app_id, package_id, action, institution, when)
-    report = call_as(world.officer, "institution_service_report", institution="hp-inst", **MARCH)
-    assert report["objections"] == {"available": True, "total": 2, "upheld": 1, "dismissed": 1,
-                                    "under_investigation": 0, "note": None}
-    assert history.verify(model.Session).ok
+    report = call_as(world.officer, "institution_service_report", institution="hp-inst")
+    assert report["objections"] == {"available": True, "total": 2, "upheld": 1,
+                                    "dismissed": 1, "pending": 0, "closed": 0, "note": None}
+    assert report["counts"]["terminate"] == 1
+    bh = call_as(world.officer, "institution_service_report", institution="bh-inst")
+    assert bh["objections"]["total"] == 1 and bh["objections"]["pending"] == 1
 
 
 def test_other_periods_and_institutions_are_separate(world, march):

@@ -114,7 +114,7 @@ def test_suspension_is_in_the_hash_chained_history(world, hp_work):
     assert move["from_state"] == move["to_state"] == "accepted"
     assert move["data"] == {"from_institution": world.hp_inst["id"],
                             "to_institution": world.city_inst["id"],
-                            "cause": "suspend_institution"}
+                            "cause": "suspend_institution", "objections": []}
     assert move["institution"]["id"] == world.city_inst["id"]
     assert history.verify(model.Session).ok
 
@@ -134,6 +134,27 @@ def test_reinstatement_routes_new_applications_to_the_district_again(world, hp_w
     actions = [e.action for e in supervision.events(world.hp_inst["id"])]
     assert actions == ["suspend_institution", "reinstate_institution"]
     assert history.verify(model.Session).ok
+
+
+def test_undecided_objections_follow_their_application(world, tmp_path, monkeypatch,
+                                                         ckan_config):
+    from ckanext.tjregistry.tests.publicity_helpers import filing, in_publicity
+
+    monkeypatch.setitem(ckan_config, "tjregistry.objection.storage_dir", str(tmp_path))
+    _dataset, application = in_publicity(world)
+    filed = helpers.call_action("objection_create", {"user": ""}, **filing(application["id"]))
+    call_as(world.city_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停")
+    moves = call_as(world.hp_clerk, "registration_history", id=application["id"])
+    move = next(e for e in moves if e["action"] == "reassign")
+    assert move["data"]["objections"] == [filed["number"]]
+    # After the reinstatement the application and its objection stay with the city.
+    call_as(world.city_acting_officer, "institution_reinstate", id="hp-inst", reasons="恢复")
+    with pytest.raises(tk.NotAuthorized):
+        call_as(world.hp_reviewer, "objection_decide", id=filed["id"], decision="not_upheld",
+                finding="经核查,异议理由不成立。")
+    call_as(world.city_reviewer, "objection_decide", id=filed["id"], decision="not_upheld",
+            finding="经核查,异议理由不成立。")
+    assert _app(application["id"]).state == "publicity"
 
 
 def test_a_district_authority_supervises_only_its_own_institution(world, hp_work):
