@@ -28,6 +28,7 @@ import os
 import platform
 import random
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -150,17 +151,25 @@ def write_file(path: str, rows: list[list[str]], file_format: str) -> None:
 
 
 def import_once(env: dict[str, str], path: str, report: str) -> dict[str, Any]:
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run([CKAN, "-c", env["CKAN_INI"], "tjregistry", "catalogue", "import",
                              path, "--report", report], cwd=ROOT, env=env, capture_output=True,
                             text=True)
     seconds = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if result.returncode not in (0, 1):
         raise RuntimeError(result.stderr[-3000:])
     counts = {key: int(value) for key, value in
               re.findall(r"^(rows|created|updated|unchanged|locked|catalogue_only|error): "
                          r"(\d+)$", result.stdout, re.MULTILINE)}
+    # The command's own CPU time does not depend on what else the machine runs; the
+    # load average says how busy it was (PostgreSQL and Solr work in other processes).
     return {"seconds": round(seconds, 1), "rows_per_second": round(counts["rows"] / seconds, 1),
+            "command_cpu_seconds": round(cpu, 1),
+            "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             "counts": counts}
 
 
@@ -212,12 +221,15 @@ def run(count: int, file_format: str) -> dict[str, Any]:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [f"# Catalogue import: {results['rows']} rows ({results['format']})", "",
-             "| run | seconds | rows/s | created | updated | unchanged | catalogue only | "
-             "errors |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "| run | seconds | rows/s | command CPU s | load avg (start, end) | created | "
+             "updated | unchanged | catalogue only | errors |",
+             "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
     for name in ("first", "again", "changed"):
         row = results[name]
         counts = row["counts"]
+        load = ", ".join(str(value) for value in row["load_average"])
         lines.append(f"| {name} | {row['seconds']} | {row['rows_per_second']} | "
+                     f"{row['command_cpu_seconds']} | {load} | "
                      f"{counts.get('created', 0)} | {counts.get('updated', 0)} | "
                      f"{counts.get('unchanged', 0)} | {counts.get('catalogue_only', 0)} | "
                      f"{counts.get('error', 0)} |")

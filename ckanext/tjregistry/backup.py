@@ -36,6 +36,8 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.tjregistry import bulk
+
 FORMAT = "tjregistry-backup"
 FORMAT_VERSION = 1
 TABLE_PREFIX = "tjregistry_"
@@ -631,7 +633,8 @@ def _restore_database(archive: Archive, targets: dict[str, sa.Table], result: Re
         result.counts[name] = manifest["tables"][name]["rows"]
     say("datasets")
     datasets = _restore_datasets(archive)
-    session.commit()
+    # Solr is rebuilt afterwards, once for every dataset (see _reindex).
+    bulk.commit_without_indexing()
     result.counts.update({"users": len(users), "organizations": len(groups),
                           "memberships": memberships, "datasets": datasets})
 

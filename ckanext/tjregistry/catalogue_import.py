@@ -32,9 +32,8 @@ from typing import Any
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
-from ckan.lib import search
 
-from ckanext.tjregistry import jurisdiction, vocabularies, workflow
+from ckanext.tjregistry import bulk, jurisdiction, vocabularies, workflow
 from ckanext.tjregistry.model import Registration
 from ckanext.tjregistry.model.catalogue import CatalogueEntry, CatalogueImport
 
@@ -418,10 +417,8 @@ class Importer:
 
     def index(self) -> None:
         """Send the datasets touched since the last call to Solr, with one Solr commit."""
-        if self.to_index:
-            search.rebuild(package_ids=self.to_index, defer_commit=True, quiet=True)
-            search.commit()
-            self.to_index = []
+        bulk.index(self.to_index)
+        self.to_index = []
 
 
 def _validation_messages(error: tk.ValidationError) -> list[str]:
@@ -482,7 +479,7 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
             # roll the session back on validation errors).
             try:
                 result = importer.apply(number, values, mapping, run_row.id)
-                _commit_without_indexing()
+                bulk.commit_without_indexing()
             except tk.ValidationError as error:
                 model.Session.rollback()
                 result = RowResult(number, "", "", ERROR, errors=_validation_messages(error))
@@ -517,19 +514,6 @@ def _fill_identity(result: RowResult, values: list[Any], mapping: dict[int, Colu
             result.code = text
         elif column.key == "title":
             result.title = text
-
-
-def _commit_without_indexing() -> None:
-    """Commit one row without CKAN's commit-time indexing, which sends a new dataset to
-    Solr twice (as new, then as changed through its extras); ``Importer.index`` sends
-    each dataset once per batch instead. CKAN collects the objects to index in the
-    session's ``_object_cache`` (ckan/model/meta.py); emptying it after the last flush
-    leaves nothing for its hook."""
-    session = model.Session()  # the session itself: the scoped proxy hides the cache
-    session.flush()
-    if hasattr(session, "_object_cache"):
-        del session._object_cache
-    session.commit()
 
 
 REPORT_HEADER = ("行号 row", "目录编码 code", "资源名称 title", "结果 status", "说明 meaning",
