@@ -43,7 +43,9 @@ NOT_PLATFORM_SETTINGS = {
     "use", "testing", "SECRET_KEY", "WTF_CSRF_ENABLED",
     "ckan.site_url", "ckan.site_id", "ckan.storage_path", "sqlalchemy.url", "solr_url",
     "ckan.redis.url", "ckanext.dcat.base_uri",
+    # development and tests only: demo accounts, keys made on the fly, no rate limits
     "tjregistry.demo.password", "tjregistry.certificate.auto_generate_keys",
+    "tjregistry.ratelimit.enabled",
 }
 # Variables that are not CKAN options: read by docker-compose.yml (checked below) or by
 # the ckan-base image (prerun.py creates the first sysadmin, start_ckan.sh runs uWSGI).
@@ -264,12 +266,14 @@ def test_docker_sets_the_platform_settings_of(ini):
     assert not differences, f"{ini} and docker/.env.example disagree (ini, docker): {differences}"
 
 
-def test_production_does_not_generate_signing_keys_on_the_fly():
+def test_production_keeps_the_safeguards_tests_switch_off():
     declared = declared_options()
     _, commented = env_file(DOCKER / ".env.example")
     settings = {option_for(k, declared): v for k, v in docker_settings().items()}
     assert settings.get("tjregistry.certificate.auto_generate_keys", "false") == "false"
     assert commented["CKAN___TJREGISTRY__CERTIFICATE__AUTO_GENERATE_KEYS"] == "false"
+    assert settings.get("tjregistry.ratelimit.enabled", "true") == "true"
+    assert commented["CKAN___TJREGISTRY__RATELIMIT__ENABLED"] == "true"
 
 
 def test_every_variable_docker_passes_is_a_ckan_option_or_a_deployment_variable():
