@@ -35,11 +35,9 @@ REINSTATE = "reinstate_institution"
 REASSIGN = "reassign"
 MAX_REASONS = 2000
 
+# Their labels live with the workflow's other history labels.
 EVENT_LABELS: dict[str, dict[str, str]] = {
-    SUSPEND: workflow.L("暂停登记机构资格", "Institution qualification suspended"),
-    REINSTATE: workflow.L("恢复登记机构资格", "Institution qualification reinstated"),
-    REASSIGN: workflow.L("改由市级登记机构办理", "Reassigned to the city institution"),
-}
+    action: workflow.EVENT_LABELS[action] for action in (SUSPEND, REINSTATE, REASSIGN)}
 
 
 class SupervisionError(tk.ValidationError):

@@ -1253,6 +1253,10 @@ ROUTING_LABELS: dict[str, dict[str, str]] = {
 # History entries that record a fact without a transition (record_registration_event).
 EVENT_LABELS: dict[str, dict[str, str]] = {
     "renew_certificate": L("登记凭证续展", "Certificate renewed"),
+    # Institution supervision (supervision.py, Art. 28).
+    "suspend_institution": L("暂停登记机构资格", "Institution qualification suspended"),
+    "reinstate_institution": L("恢复登记机构资格", "Institution qualification reinstated"),
+    "reassign": L("改由市级登记机构办理", "Reassigned to the city institution"),
 }
 APPLICATION_TYPE_LABELS: dict[str, dict[str, str]] = {
     "initial": L("首次登记", "Initial registration"),

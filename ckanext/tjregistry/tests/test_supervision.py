@@ -119,6 +119,15 @@ def test_suspension_is_in_the_hash_chained_history(world, hp_work):
     assert history.verify(model.Session).ok
 
 
+def test_the_application_page_shows_the_reassignment(app, world, hp_work):
+    call_as(world.city_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停资格")
+    page = app.get(f"/registration/application/{hp_work['submitted']}",
+                   headers=_auth(world.hp_clerk))
+    history_table = BeautifulSoup(page.body, "html.parser").find(id="tjr-history")
+    row = next(tr for tr in history_table.find_all("tr") if "改由市级登记机构办理" in tr.text)
+    assert "暂停资格" in row.text and "天津市数据发展中心" in row.text
+
+
 def test_reinstatement_routes_new_applications_to_the_district_again(world, hp_work):
     call_as(world.city_acting_officer, "institution_suspend", id="hp-inst", reasons="整改期间")
     result = call_as(world.city_acting_officer, "institution_reinstate", id=world.hp_inst["id"],
