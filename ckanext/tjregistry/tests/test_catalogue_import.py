@@ -10,8 +10,10 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
+from ckanext.activity.model import Activity
 
-from ckanext.tjregistry import catalogue_import
+from ckanext.tjregistry import catalogue_import, history
+from ckanext.tjregistry.model import Event
 from ckanext.tjregistry.model.catalogue import CatalogueEntry, CatalogueImport
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, set_org_fields
@@ -120,6 +122,15 @@ def test_first_import_prefills_drafts_and_reports_every_row(world, tmp_path):
     assert entries["120101-JY-0001"].source_row == 2
     run = model.Session.query(CatalogueImport).one()
     assert (run.rows, run.created, run.catalogue_only, run.errors) == (8, 3, 1, 4)
+    # The run is recorded once in the hash-chained history, not per draft in the
+    # activity stream.
+    event = model.Session.query(Event).filter(Event.subject == "catalogue").one()
+    assert event.action == "import" and event.data["import_id"] == run.id
+    assert event.data["counts"] == {"catalogue_only": 1, "created": 3, "error": 4}
+    assert event.data["source_sha256"] == run.source_sha256
+    assert history.verify().ok
+    assert model.Session.query(Activity).filter(
+        Activity.object_id.in_([p.id for p in packages.values()])).count() == 0
 
     lines = read_report(report)
     assert [line["行号 row"] for line in lines] == [str(n) for n in range(2, 10)]
