@@ -535,6 +535,9 @@ def validate_filing(data: dict[str, Any]) -> dict[str, Any]:
         clean["id_number"] = normalise_identity(clean["id_type"], _text(data, "id_number"))
     except tk.ValidationError as error:
         fail(error)
+    if "id_type" in errors and not _text(data, "id_number"):
+        # The number cannot be checked without its type, but a missing one is reported now.
+        fail(_error("id_number", "请填写证件号码", "the identity document number is required"))
     phone = re.sub(r"[\s()()]", "", _text(data, "contact_phone"))
     if not (MOBILE_PATTERN.match(phone) or LANDLINE_PATTERN.match(phone)):
         fail(_error("contact_phone", "请填写手机号码或带区号的固定电话",
@@ -567,8 +570,17 @@ def create(data: dict[str, Any], uploads: list[Any], *,
     application_id = _text(data, "application_id")
     if not application_id:
         raise _error("application_id", "请指定公示事项", "application_id is required")
-    clean = validate_filing(data)
-    evidence = read_evidence(uploads)
+    errors: dict[str, Any] = {}
+    try:
+        clean = validate_filing(data)
+    except tk.ValidationError as error:
+        errors.update(error.error_dict)
+    try:
+        evidence = read_evidence(uploads)
+    except tk.ValidationError as error:
+        errors.update(error.error_dict)
+    if errors:
+        raise tk.ValidationError(errors)
     # Count only well-formed filings against the address: typos should not lock anyone out.
     ratelimit.hit("objection", address)
     token = secrets.token_urlsafe(24)

@@ -21,6 +21,7 @@ from ckanext.scheming import helpers as scheming_helpers
 
 from ckanext.tjregistry import access, jurisdiction
 from ckanext.tjregistry.certificates import codes
+from ckanext.tjregistry.certificates import hooks as certificate_hooks
 
 # Registrations the query finds: registered now, or registered once and since ended.
 QUERY_STATUSES = ("registered", "expired", "revoked", "cancelled")
@@ -31,16 +32,22 @@ SUMMARY_KEYS = (
     "metadata_modified",
 )
 MAX_ROWS = 100
-_SOLR_SPECIAL = re.compile(r'([+\-&|!(){}\[\]^"~*?:\\/])')
-
-
-def escape(text: str) -> str:
-    """User text made literal for a Solr query."""
-    return _SOLR_SPECIAL.sub(r"\\\1", text)
 
 
 def _quoted(text: str) -> str:
+    """A Solr phrase: inside quotes only the backslash and the quote are special."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def searchable(text: str) -> bool:
+    """Whether the text has anything a search can match (letters, digits, CJK)."""
+    return bool(re.search(r"\w", text))
+
+
+def keyword_query(text: str) -> str:
+    """Every word of the user's text must occur; none of it is read as Solr syntax."""
+    words = [word for word in re.split(r"\s+", text) if searchable(word)]
+    return " AND ".join(f"text:{_quoted(word)}" for word in words) or "*:*"
 
 
 def _error(field_name: str, zh: str, en: str) -> tk.ValidationError:
@@ -86,6 +93,9 @@ def _record(dataset: dict[str, Any]) -> dict[str, Any]:
     keys = list(SUMMARY_KEYS) + [k for k in public_fields(dataset.get("type") or "")
                                  if k not in SUMMARY_KEYS]
     record = {key: dataset.get(key) for key in keys if key in dataset}
+    # Search results are built from the index's stored dict; the certificate facts are
+    # read from the register itself.
+    certificate_hooks.show_hook(record)
     org = dataset.get("organization") or {}
     record["registrant"] = {"id": org.get("id"), "name": org.get("name"),
                             "title": org.get("title")}
@@ -105,6 +115,8 @@ def _restricted(context: dict[str, Any], dataset: dict[str, Any]) -> dict[str, A
 def query(context: dict[str, Any], *, code: str = "", registrant: str = "", name: str = "",
           q: str = "", status: str = "", limit: int = 20, offset: int = 0) -> dict[str, Any]:
     """Search registrations; see the module docstring for what a result holds."""
+    if (q and not searchable(q)) or (name and not searchable(name)):
+        return {"count": 0, "results": []}  # only punctuation: nothing can match
     filters = ['+dataset_type:("data-resource" OR "data-product")']
     if status:
         if status not in QUERY_STATUSES:
@@ -123,7 +135,7 @@ def query(context: dict[str, Any], *, code: str = "", registrant: str = "", name
         filters.append("+title:" + _quoted(name))
     search = tk.get_action("package_search")(
         {"user": context.get("user") or ""},
-        {"q": escape(q) if q else "*:*", "fq": " ".join(filters),
+        {"q": keyword_query(q), "fq": " ".join(filters),
          "rows": max(1, min(limit, MAX_ROWS)), "start": max(0, offset),
          "sort": "score desc, metadata_modified desc", "include_private": True})
     results = []

@@ -1,9 +1,9 @@
 """Per-address rate limits for the public forms and actions, counted in Redis.
 
-A rule such as ``5/hour`` allows five requests per address in each fixed window
-(``second``, ``minute``, ``hour``, ``day`` or a number of seconds). Rules are read
-from ``tjregistry.ratelimit.<scope>``; an empty rule means no limit for that scope,
-and ``tjregistry.ratelimit.enabled = false`` turns every limit off.
+A rule such as ``5/hour`` allows five requests per address in any sliding window of
+that length (``second``, ``minute``, ``hour``, ``day`` or a number of seconds). Rules
+are read from ``tjregistry.ratelimit.<scope>``; an empty rule means no limit for that
+scope, and ``tjregistry.ratelimit.enabled = false`` turns every limit off.
 
 Addresses are kept only as keyed hashes (HMAC with the site's secret key), and the
 counters expire with their window. Behind reverse proxies, set
@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -94,6 +96,20 @@ def address_hash(address: str) -> str:
                     hashlib.sha256).hexdigest()[:32]
 
 
+# A sliding window: the key holds the times of the requests let through in the last
+# ``window`` seconds; one atomic script drops the old ones, counts, and admits or refuses.
+_SLIDING_WINDOW = """
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if redis.call('ZCARD', key) >= limit then
+  return {0, redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')[2]}
+end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('PEXPIRE', key, math.ceil(window * 1000))
+return {1, ''}
+"""
+
+
 def hit(scope: str, address: str | None = None, *, now: float | None = None) -> None:
     """Count one request of ``scope`` from ``address``; raise ``RateLimited`` over the limit.
 
@@ -108,16 +124,13 @@ def hit(scope: str, address: str | None = None, *, now: float | None = None) -> 
     if rule is None or address is None:
         return
     now = time.time() if now is None else now
-    window_start = int(now // rule.window) * rule.window
-    key = f"{KEY_PREFIX}:{scope}:{address_hash(address)}:{window_start}"
+    key = f"{KEY_PREFIX}:{scope}:{address_hash(address)}"
     try:
-        redis = connect_to_redis()
-        pipe = redis.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, rule.window + 1)
-        count = int(pipe.execute()[0])
+        admitted, oldest = connect_to_redis().eval(
+            _SLIDING_WINDOW, 1, key, repr(now), rule.window, rule.limit,
+            f"{now!r}:{secrets.token_hex(4)}")
     except Exception:  # any Redis failure
         log.exception("rate limit counter unavailable for %s", scope)
         return
-    if count > rule.limit:
-        raise RateLimited(scope, max(1, int(window_start + rule.window - now)))
+    if not int(admitted):
+        raise RateLimited(scope, max(1, math.ceil(float(oldest) + rule.window - now)))

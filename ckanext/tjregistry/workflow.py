@@ -1257,6 +1257,11 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
     "suspend_institution": L("暂停登记机构资格", "Institution qualification suspended"),
     "reinstate_institution": L("恢复登记机构资格", "Institution qualification reinstated"),
     "reassign": L("改由市级登记机构办理", "Reassigned to the city institution"),
+    # Evidence (evidence.py, Art. 15), agencies (agencies.py, Art. 16), the catalogue import.
+    "record_evidence": L("数据存证", "Evidence recorded"),
+    "delegate": L("委托第三方专业服务机构", "Agency commissioned"),
+    "revoke_delegation": L("撤销委托", "Delegation revoked"),
+    "import": L("导入政务数据目录", "Government data catalogue imported"),
 }
 APPLICATION_TYPE_LABELS: dict[str, dict[str, str]] = {
     "initial": L("首次登记", "Initial registration"),

@@ -578,6 +578,8 @@ def registration_history(context: Context, data_dict: DataDict) -> list[dict[str
             "from_state": event.from_state, "to_state": event.to_state,
             "actor": actor.name if actor else None, "role": event.role,
             "institution": _org_brief(event.institution_id), "reasons": event.note,
+            # An agency acting for the registrant (Art. 16), named in the event's data.
+            "agency": _org_brief((event.data or {}).get("agency_id")),
             "data": event.data or {}, "created": _iso(event.created),
             "hash": event.hash, "prev_hash": event.prev_hash,
         })

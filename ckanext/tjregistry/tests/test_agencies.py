@@ -8,6 +8,7 @@ import io
 import os
 
 import pytest
+from bs4 import BeautifulSoup
 from werkzeug.datastructures import FileStorage
 
 import ckan.model as model
@@ -94,7 +95,7 @@ def test_registrant_commissions_an_agency_with_its_power_of_attorney(world, ckan
             call_as(user, "agency_delegation_show", id=delegation["id"])
 
 
-def test_the_agency_applies_on_the_registrants_behalf(world):
+def test_the_agency_applies_on_the_registrants_behalf(world, app):
     delegation = delegate(world)
     dataset = make_dataset(world.hp_reg)
     application = call_as(world.agent, "registration_submit", package_id=dataset["id"],
@@ -107,6 +108,14 @@ def test_the_agency_applies_on_the_registrants_behalf(world):
     assert submitted.data["on_behalf_of"] == world.hp_reg["id"]
     assert submitted.data["agency_id"] == world.agency["id"]
     assert submitted.data["delegation_id"] == delegation["id"]
+    # The history says so, in the API and on the application page (Chinese by default).
+    events = call_as(world.hp_reviewer, "registration_history", id=application["id"])
+    assert events[0]["agency"]["title"] == "天津数链咨询有限公司"
+    page = BeautifulSoup(app.get(f"/registration/application/{application['id']}",
+                                 headers={"Authorization": world.hp_reviewer["token"]}).body,
+                         "html.parser")
+    on_behalf = page.select_one("#tjr-history .tjr-on-behalf").get_text()
+    assert "受托第三方专业服务机构" in on_behalf and "天津数链咨询有限公司" in on_behalf
     # The agency follows the application like the registrant does.
     assert call_as(world.agent, "registration_show", id=application["id"])["state"] == "submitted"
     mine = call_as(world.agent, "registration_list", scope="mine")

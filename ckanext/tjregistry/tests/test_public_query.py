@@ -67,8 +67,10 @@ def test_query_by_code_registrant_name_and_keyword(world, registry):
     assert [r["id"] for r in _query(registrant="city-reg")["results"]] == [school["id"]]
     assert _query(registrant="不存在的单位")["count"] == 0
     assert [r["id"] for r in _query(name="学校名录")["results"]] == [school["id"]]
-    # The pending one is not a registration yet.
-    assert [r["id"] for r in _query(q="公交")["results"]] == [bus["id"]]
+    # Every word must occur; the pending dataset is not a registration yet.
+    assert [r["id"] for r in _query(q="站点")["results"]] == [bus["id"]]
+    assert [r["id"] for r in _query(q="公交 站点")["results"]] == [bus["id"]]
+    assert _query(q="站点 名录")["count"] == 0
     assert _query()["count"] == 2
     found = _query(code=school_code)["results"][0]
     assert found["registrant"]["title"] == "市交通运输委员会"
@@ -103,7 +105,7 @@ def test_public_fields_only_and_more_for_institutions_with_jurisdiction(world, r
 
 
 def test_bad_input(world, registry):
-    _bus, bus_code = registry["bus"]
+    bus, bus_code = registry["bus"]
     compact = codes.normalize(bus_code)
     typo = compact[:-2] + ("A" if compact[-2] != "A" else "B") + compact[-1]
     with pytest.raises(tk.ValidationError) as error:
@@ -113,9 +115,14 @@ def test_bad_input(world, registry):
         _query(code="TJ-12")
     with pytest.raises(tk.ValidationError):
         _query(status="pending")
-    # Solr syntax in the user's words is taken literally.
-    assert _query(q='公交" OR *:*')["count"] == 0
-    assert _query(name='公交"')["count"] == 0
+    # Solr syntax in the user's words is taken literally, never widening the search.
+    assert _query(q="站点")["count"] == 1
+    assert _query(q='站点" OR *:*')["count"] <= 1
+    assert _query(q="*:*")["count"] == 0
+    assert _query(q='name:* OR title:*')["count"] == 0
+    # Punctuation is not searched; a wildcard is not a wildcard.
+    assert [r["id"] for r in _query(name='公交"')["results"]] == [bus["id"]]
+    assert _query(name="*")["count"] == 0
     assert _query(code="1393264726771781632103")["count"] == 0
 
 

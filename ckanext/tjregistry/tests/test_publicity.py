@@ -63,7 +63,7 @@ def test_an_objection_does_not_take_the_item_out_of_publicity(world):
 
 
 def test_search_and_paging(world):
-    in_publicity(world, title="和平区学校名录")
+    in_publicity(world, title="和平区学校名录", notes="中小学名录与地址")
     in_publicity(world, title="和平区公交线路", notes="线路与站点")
     assert [i["data_name"] for i in _list(q="公交")["results"]] == ["和平区公交线路"]
     assert _list(q="站点")["count"] == 1

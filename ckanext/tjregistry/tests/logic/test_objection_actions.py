@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import os
+import socket
 
 import pytest
+from aiosmtpd.controller import Controller
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -313,3 +317,50 @@ def test_counts_for_the_service_reports(world):
     yesterday = today - dt.timedelta(days=1)
     assert objections.counts_for_institution(
         [world.hp_inst["id"]], yesterday, yesterday)["total"] == 0
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+@pytest.fixture
+def smtp(ckan_config, monkeypatch):
+    """A real SMTP server on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
+    monkeypatch.setitem(ckan_config, "smtp.mail_from", "registry@example.org")
+    monkeypatch.setitem(ckan_config, "smtp.starttls", False)
+    yield inbox
+    controller.stop()
+
+
+def test_the_registrant_and_the_objector_are_mailed(world, smtp):
+    _dataset, app = in_publicity(world)
+    made = _file(app_id=app["id"])
+    # The clerk was also told of the submission, acceptance and approval before.
+    (notice,) = [m for m in smtp.to(world.hp_clerk["email"]) if "收到异议" in str(m["Subject"])]
+    text = notice.get_body(("plain",)).get_content()
+    assert "收到异议" in text and "Objection received" in text
+    assert "张三" not in text and RESIDENT_ID not in text
+    assert smtp.to("zhangsan@example.org") == []
+    call_as(world.hp_reviewer, "objection_decide", id=made["id"], decision="not_upheld",
+            finding="经核查,异议人未提供权属证明,异议不成立。")
+    (decision,) = smtp.to("zhangsan@example.org")
+    body = decision.get_body(("plain",)).get_content()
+    assert made["number"] in str(decision["Subject"])
+    assert "异议不成立" in body and "经核查,异议人未提供权属证明" in body
