@@ -10,10 +10,9 @@ from rdflib import Graph
 
 from ckanext.tjregistry.tests.dcat.builders import Catalog
 
-# The SEMIC shapes, kept beside the repository (``../shared/standards``).
+# The SEMIC shapes, shipped with the tests (see shapes/README.md).
 SHAPES_FILE = pathlib.Path(os.environ.get("TJ_DCAT_AP_SHACL") or (
-    pathlib.Path(__file__).resolve().parents[5] / "shared" / "standards"
-    / "dcat-ap-3.0.0-SHACL.ttl"))
+    pathlib.Path(__file__).resolve().parent / "shapes" / "dcat-ap-3.0.0-SHACL.ttl"))
 
 
 @pytest.fixture(scope="module")
