@@ -7,8 +7,10 @@ from typing import Any
 import ckan.plugins as p
 import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
+from ckanext.dcat.interfaces import IDCATRDFHarvester
 
 from ckanext.tjregistry import indexing, metadata
+from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
 
 
 @tk.blanket.actions
@@ -18,11 +20,13 @@ from ckanext.tjregistry import indexing, metadata
 @tk.blanket.blueprints
 @tk.blanket.cli
 @tk.blanket.config_declarations
-class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation):
+class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks):
     p.implements(p.IConfigurer)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
+    # Harvested by ckanext-dcat's RDF harvester: dcat/harvesting.py.
+    p.implements(IDCATRDFHarvester)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:

@@ -238,11 +238,15 @@ def registration_export_show(context: Any, data_dict: Any) -> dict[str, Any]:
 def registration_export_list(context: Any, data_dict: Any) -> dict[str, Any]:
     """Exchange records of published registrations, oldest change first.
 
-    :param modified_since: only registrations whose dataset changed at or after
-        this ISO 8601 time (incremental exchange)
+    :param modified_since: only registrations whose catalogue record changed at or
+        after this ISO 8601 time (incremental exchange): the dataset itself, its
+        registration (registered, revoked, ...) or its certificates (issue, renewal,
+        status change); see ``publication.record_modified``
     :param page: page number, from 1
     :param rows: records per page (default 100, at most 1000)
-    :returns: ``{"count", "page", "rows", "results": [record, ...]}``
+    :returns: ``{"count", "page", "rows", "results": [record, ...]}``, each record as
+        in ``registration_export_show`` (see the README, "Registration results for the
+        national platform")
     """
     tk.check_access("registration_export_list", context, data_dict)
     rows = _rows(data_dict, 100)

@@ -20,6 +20,7 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry import access, workdays, workflow
 from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.dcat import publication
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import (
@@ -72,6 +73,34 @@ def _distinctive(dataset: dict[str, Any]) -> list[str]:
         if isinstance(value, str) and len(value) >= 6 and value not in public:
             values.append(value)
     return sorted(values)
+
+
+# Schema fields CKAN keeps elsewhere: the URL name is local, the organization is
+# the harvest source's, tag_string comes back as tags.
+NOT_EXCHANGED = {"name", "owner_org", "tag_string"}
+RESOURCE_KEYS = ("name", "description", "url", "format", "resource_kind", "data_dictionary")
+
+
+def public_view(dataset_id: str) -> dict[str, Any]:
+    """What anyone may read of a dataset (``package_show`` as an anonymous user)."""
+    return helpers.call_action("package_show", {"user": "", "ignore_auth": False},
+                               id=dataset_id)
+
+
+def mapped_fields(dataset_type: str) -> list[str]:
+    """The schema fields of ``dataset_type`` that the catalogue exchanges."""
+    fields, _resource_fields = publication.public_field_names(dataset_type)
+    return sorted(fields - NOT_EXCHANGED)
+
+
+def normal(value: Any) -> Any:
+    """A field value as compared across platforms (string lists unordered, empty is None)."""
+    if isinstance(value, list):
+        return sorted(normal(v) for v in value) if all(
+            isinstance(v, str) for v in value) else value
+    if value in (None, "", []):
+        return None
+    return value
 
 
 @dataclass
@@ -210,3 +239,22 @@ def build_catalog() -> Catalog:
     for dataset in [*catalog.published, *catalog.unpublished.values()]:
         dataset["_secrets"] = _distinctive(dataset)
     return catalog
+
+
+def add_open_product(catalog: Catalog) -> dict[str, Any]:
+    """Publish a product not under authorised operation, built on a published resource.
+
+    Unlike the demo's product it needs no evidence (存证), whose fields are restricted
+    and never exchanged, so another platform can create it from the catalogue alone.
+    """
+    w = catalog.world
+    schools = next(d for d in catalog.published if d["_tag"] == "schools")
+    product = certify(w.hp_clerk, w.hp_reviewer, _create(
+        w.hp_reg, samples.data_product, "enrolment", title="和平区学位供需分析服务",
+        in_authorized_operation=False, implementing_body="", authorization_scope="",
+        authorization_start="", authorization_end="", product_form="data_report",
+        spatial=["120101"], source_regist_codes=[schools["registration_code"]]))
+    product["_sources"] = [schools]
+    product["_secrets"] = _distinctive(product)
+    catalog.published.append(product)
+    return product

@@ -17,8 +17,14 @@ from ckan.tests import helpers
 from ckanext.dcat.processors import RDFParser
 from ckanext.dcat.profiles import DCAT, DCT, FOAF
 
-from ckanext.tjregistry.dcat import publication, terms
-from ckanext.tjregistry.tests.dcat.builders import Catalog
+from ckanext.tjregistry.dcat import terms
+from ckanext.tjregistry.tests.dcat.builders import (
+    RESOURCE_KEYS,
+    Catalog,
+    mapped_fields,
+    normal,
+    public_view,
+)
 
 PROFILES = ["euro_dcat_ap_3", "tjregistry"]
 OUTPUTS = [
@@ -32,29 +38,6 @@ OUTPUTS = [
 ]
 REGISTRATION_KEYS = ("registration_code", "national_code", "registration_status",
                      "certificate_status", "certificate_valid_until")
-# Schema fields CKAN keeps elsewhere: the URL name is local, the organization is
-# the harvest source's, tag_string comes back as tags.
-NOT_EXCHANGED = {"name", "owner_org", "tag_string"}
-RESOURCE_KEYS = ("name", "description", "url", "format", "resource_kind", "data_dictionary")
-
-
-def public_view(dataset_id: str) -> dict[str, Any]:
-    return helpers.call_action("package_show", {"user": "", "ignore_auth": False},
-                               id=dataset_id)
-
-
-def mapped_fields(dataset_type: str) -> list[str]:
-    fields, _resource_fields = publication.public_field_names(dataset_type)
-    return sorted(fields - NOT_EXCHANGED)
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, list):
-        return sorted(_normal(v) for v in value) if all(
-            isinstance(v, str) for v in value) else value
-    if value in (None, "", []):
-        return None
-    return value
 
 
 def parse(body: str, fmt: str) -> dict[str, dict[str, Any]]:
@@ -66,7 +49,7 @@ def parse(body: str, fmt: str) -> dict[str, dict[str, Any]]:
 def assert_same_fields(expected: dict[str, Any], got: dict[str, Any], where: str) -> None:
     assert got["type"] == expected["type"], where
     for key in mapped_fields(expected["type"]):
-        assert _normal(got.get(key)) == _normal(expected.get(key)), f"{where}: {key}"
+        assert normal(got.get(key)) == normal(expected.get(key)), f"{where}: {key}"
     for key in REGISTRATION_KEYS:
         assert got.get(key) == expected.get(key), f"{where}: {key}"
     assert sorted(t["name"] for t in got["tags"]) == sorted(t["name"] for t in expected["tags"])
@@ -75,7 +58,7 @@ def assert_same_fields(expected: dict[str, Any], got: dict[str, Any], where: str
     assert len(got_resources) == len(expected_resources), where
     for mine, theirs in zip(got_resources, expected_resources, strict=True):
         for key in RESOURCE_KEYS:
-            assert _normal(mine.get(key)) == _normal(theirs.get(key)), f"{where}: resource {key}"
+            assert normal(mine.get(key)) == normal(theirs.get(key)), f"{where}: resource {key}"
 
 
 def test_every_output_parses_back_to_every_mapped_field(app, catalog: Catalog):
@@ -173,5 +156,5 @@ def test_harvested_registration_creates_the_same_dataset(app, catalog: Catalog):
         harvested_count += 1
         expected = public_view(dataset["id"])
         for key in mapped_fields(dataset["type"]):
-            assert _normal(created.get(key)) == _normal(expected.get(key)), key
+            assert normal(created.get(key)) == normal(expected.get(key)), key
     assert harvested_count == 2
