@@ -28,7 +28,7 @@ SYSTEM_PACKAGES=(
   libpq-dev build-essential python3-dev python3-venv libmagic1
   openjdk-17-jdk-headless maven curl
   fonts-noto-cjk
-  chromium
+  chromium chromium-driver
 )
 
 as_postgres() {

@@ -4,7 +4,8 @@ Who is told about a transition is declared in its ``notify`` (see workflow.py):
 ``registrant`` (the registrant's editors and admins), ``reviewers`` (those of the
 institution acting on the matter) and ``city_reviewers``. The rows are written in
 the transition's transaction; e-mails go out after the commit through CKAN's mailer,
-when ``smtp.server`` is configured and ``tjregistry.notifications.email`` is on.
+when ``smtp.server`` and ``smtp.mail_from`` are configured and
+``tjregistry.notifications.email`` is on.
 """
 from __future__ import annotations
 
@@ -71,8 +72,14 @@ def record(session: Any, outcome: Outcome, event: Event) -> list[Callable[[], No
 
 
 def email_enabled() -> bool:
-    return bool(tk.config.get("tjregistry.notifications.email")) and bool(
-        tk.config.get("smtp.server"))
+    """E-mail is on, with an SMTP server and a sender address to send from.
+
+    ``smtp.server`` defaults to ``localhost`` in CKAN, so it alone does not say that
+    mail is configured; CKAN's mailer cannot send without ``smtp.mail_from`` (it fails
+    outside its own MailerException).
+    """
+    return (bool(tk.config.get("tjregistry.notifications.email"))
+            and bool(tk.config.get("smtp.server")) and bool(tk.config.get("smtp.mail_from")))
 
 
 def compose(outcome: Outcome, event: Event) -> tuple[str, str]:

@@ -1,11 +1,11 @@
 """The statistics and service report pages in a real browser (headless Chromium).
 
-A real CKAN server is started on a free port with the test configuration (same
-database, Solr core and Redis as this test), behind a small local proxy that adds
-the officer's API token to every request, the way a logged-in browser session would
-authenticate. Chromium then loads the pages, and the test checks the DOM it built
-(Chinese headings, the SVG charts) and the screenshot it took (the size, and that
-the charts' colours were actually painted).
+A real CKAN server (the ``ckan_server`` fixture, live_server.py) is started on a free
+port with the test configuration (same database, Solr core and Redis as this test),
+behind a small local proxy that adds the officer's API token to every request, the way
+a logged-in browser session would authenticate. Chromium then loads the pages, and the
+test checks the DOM it built (Chinese headings, the SVG charts) and the screenshot it
+took (the size, and that the charts' colours were actually painted).
 """
 from __future__ import annotations
 
@@ -14,12 +14,8 @@ import http.client
 import http.server
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,55 +40,6 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 @pytest.fixture(autouse=True)
 def manual_issuance(monkeypatch):
     monkeypatch.setattr(workflow, "_call_issuer", lambda application_id: None)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for(port: int, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"CKAN server exited:\n{log.read_text()[-3000:]}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/api/3/action/status_show")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"CKAN server did not start:\n{log.read_text()[-3000:]}")
-
-
-@pytest.fixture
-def ckan_server(tmp_path) -> Iterator[int]:
-    """``ckan run`` with the test configuration on a free port; yields the port.
-
-    The server inherits the environment, so it uses the database, Solr core and Redis
-    that services/test.sh chose for this run.
-    """
-    port = _free_port()
-    ini = os.environ.get("CKAN_INI") or str(Path(__file__).resolve().parents[3] / "test.ini")
-    log = tmp_path / "ckan-server.log"
-    ckan = Path(sys.executable).with_name("ckan")
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(ckan), "-c", ini, "run", "-H", "127.0.0.1", "-p", str(port),
-             "--disable-reloader", "--threaded"],
-            stdout=output, stderr=subprocess.STDOUT, env=dict(os.environ))
-    try:
-        _wait_for(port, process, log)
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def _proxy(upstream_port: int, token: str) -> tuple[http.server.ThreadingHTTPServer, int]:
@@ -167,7 +114,7 @@ def browser_site(ckan_server):
     world = build_world()
     add_district_authority(world)
     build_landscape(world)
-    proxy, port = _proxy(ckan_server, world.officer["token"])
+    proxy, port = _proxy(ckan_server.port, world.officer["token"])
     yield f"http://127.0.0.1:{port}", world
     proxy.shutdown()
 

@@ -84,6 +84,22 @@ def test_no_mail_without_smtp_but_the_dashboard_notice_is_kept(ckan_config, monk
     assert [n.action for n in notices] == ["submit"]
 
 
+def test_no_mail_without_a_sender_address(ckan_config, monkeypatch):
+    """CKAN's default smtp.server (localhost) alone does not switch mail on: without
+    smtp.mail_from CKAN's mailer cannot send (it fails on the From header)."""
+    monkeypatch.setitem(ckan_config, "smtp.server", "localhost")
+    monkeypatch.setitem(ckan_config, "smtp.mail_from", None)  # not configured
+    attempts = []
+    monkeypatch.setattr("ckan.lib.mailer.mail_recipient",
+                        lambda *args, **kwargs: attempts.append(args))
+    world = build_world()
+    app = submit(world.hp_clerk, make_dataset(world.hp_reg))
+    call_as(world.hp_reviewer, "registration_accept", id=app["id"])
+    assert attempts == []
+    notices = model.Session.query(Notification).filter_by(user_id=world.hp_reviewer["id"]).all()
+    assert [n.action for n in notices] == ["submit"]
+
+
 def test_mail_can_be_switched_off(smtp, ckan_config, monkeypatch):
     monkeypatch.setitem(ckan_config, "tjregistry.notifications.email", False)
     world = build_world()
