@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops CKAN, the worker and the services started by services/up.sh or services/test.sh.
+# Stops CKAN, the worker, the publicity scheduler and the services started by
+# services/up.sh or services/test.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
@@ -14,4 +15,5 @@ stop_pidfile() {
 }
 stop_pidfile "$TJ_RUN_DIR/ckan.pid" "CKAN"
 stop_pidfile "$TJ_RUN_DIR/worker.pid" "worker"
+stop_pidfile "$TJ_RUN_DIR/scheduler.pid" "publicity scheduler"
 bash "$TJ_ROOT/services/stack.sh" stop

@@ -46,6 +46,14 @@ if ! pid_alive "$TJ_RUN_DIR/worker.pid"; then
   echo $! >"$TJ_RUN_DIR/worker.pid"
 fi
 
+# Queues the end-of-publicity sweep at the end of every working day; the worker runs it.
+if ! pid_alive "$TJ_RUN_DIR/scheduler.pid"; then
+  log "starting the publicity scheduler"
+  setsid "$CKAN" tjregistry workflow scheduler --heartbeat "$TJ_RUN_DIR/scheduler.alive" \
+    >"$TJ_LOG_DIR/scheduler.log" 2>&1 </dev/null &
+  echo $! >"$TJ_RUN_DIR/scheduler.pid"
+fi
+
 STATUS_URL="http://127.0.0.1:$CKAN_PORT/api/3/action/status_show"
 if ! pid_alive "$TJ_RUN_DIR/ckan.pid"; then
   log "starting CKAN on 127.0.0.1:$CKAN_PORT"

@@ -55,10 +55,22 @@ def tjregistry_restricted_fields(dataset_type: str | None = None) -> list[str]:
     return sorted(access.restricted_dataset_fields(dataset_type))
 
 
+def tjregistry_publicity_terms() -> dict[str, Any]:
+    """The configured publicity rule, period and closing time, for the public pages
+    (application types labelled in the current language)."""
+    from ckanext.tjregistry import publicity
+
+    terms = publicity.terms()
+    terms["application_types"] = [tjregistry_wf_label(label)
+                                  for label in terms["application_types"]]
+    return terms
+
+
 __all__: list[str] = [
     "tjregistry_field_groups",
     "tjregistry_is_sysadmin",
     "tjregistry_may_see_statistics",
+    "tjregistry_publicity_terms",
     "tjregistry_restricted_fields",
     "tjregistry_vocabulary_choices",
     "tjregistry_vocabulary_label",

@@ -40,7 +40,15 @@ from sqlalchemy.exc import IntegrityError
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import agencies, jurisdiction, notifications, ratelimit, workdays, workflow
+from ckanext.tjregistry import (
+    agencies,
+    jurisdiction,
+    notifications,
+    publicity,
+    ratelimit,
+    workdays,
+    workflow,
+)
 from ckanext.tjregistry.logic.validators import (
     EMAIL_PATTERN,
     LANDLINE_PATTERN,
@@ -592,7 +600,7 @@ def create(data: dict[str, Any], uploads: list[Any], *,
             if app.state not in ("publicity", "objection_pending") or app.publicity_end is None:
                 raise _error("application_id", "该事项不在公示期内,不能提出异议",
                              "the application is not in publicity")
-            if today > app.publicity_end:
+            if publicity.has_ended(app.publicity_end):
                 raise _error("application_id", "公示期已结束,不能再提出异议",
                              "the publicity period has ended")
             objection = Objection(
@@ -681,9 +689,7 @@ def decide(objection_id: str, user: model.User, decision: str, finding: str) -> 
             action, actor=workflow.Actor(user=user), application_id=app.id,
             inputs={"reasons": finding, "objection_number": objection.number}, session=session)
     extra = [lambda: _tell_objector(objection)]
-    if outcome.to_state == "publicity" and app.publicity_end < workdays.local_today():
-        from ckanext.tjregistry import publicity
-
+    if outcome.to_state == "publicity" and publicity.has_ended(app.publicity_end):
         extra.append(publicity.enqueue_sweep)
     _after_commit(outcome, extra)
     return objection

@@ -1,4 +1,4 @@
-"""Publicity (公示, Art. 20): what is published, while when, and the end-of-period sweep.
+"""Publicity (公示, Art. 20): what is published, until when, and the end-of-period sweep.
 
 An approved application that must be made public is published at once and stays
 public until the end of its last working day (``publicity_end``, counted by the
@@ -6,10 +6,14 @@ working-day calendar in ``workdays.py``). Exactly the items Art. 20 names are
 published: the registrant's name, the registration type, the data name and the
 content summary, with the period's start and end.
 
-When a period has ended with no objection pending, the sweep closes it
+The end of a day is the configured sweep time (``tjregistry.publicity.sweep_time``,
+local time in ``tjregistry.workdays.timezone``): a period is over from that moment
+of its last day on (``has_ended``), and this module is the one place that decides
+it. When a period has ended with no objection pending, the sweep closes it
 (``publicity -> approved``), after which the workflow hands the application to the
 certificate subsystem and the certificate is issued. The sweep runs as a CKAN
-background job (``enqueue_sweep``, run by ``ckan jobs worker``) and from the
+background job (``enqueue_sweep``, run by ``ckan jobs worker``), queued at the end
+of every working day by the scheduler (``publicity_scheduler.py``), and from the
 command line (``ckan tjregistry workflow close-publicity``) for cron; it also
 retries issuance for applications approved earlier whose certificate could not
 be issued then. An application with an objection pending is in
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,26 +41,132 @@ log = logging.getLogger(__name__)
 # Application states in which the publicity is running.
 PUBLICITY_STATES = ("publicity", "objection_pending")
 SWEEP_JOB_TITLE = "tjregistry: close ended publicity periods and issue certificates"
+SWEEP_TIME_KEY = "tjregistry.publicity.sweep_time"
+DEFAULT_SWEEP_TIME = "23:30"
+_DAY_MINUTES = 24 * 60
+# The earliest sweep time: a period is never closed in the morning of its last day.
+_EARLIEST_SWEEP_MINUTES = 12 * 60
 
 
-def is_running(app: Application, today: dt.date | None = None) -> bool:
+# ---------------------------------------------------------------------------
+# When a period ends
+
+
+def parse_sweep_time(text: str) -> int:
+    """Minutes after midnight of a sweep time ``HH:MM`` from 12:00 to 24:00."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", (text or "").strip())
+    minutes = int(match.group(1)) * 60 + int(match.group(2)) if match else -1
+    if not match or int(match.group(2)) > 59 \
+            or not _EARLIEST_SWEEP_MINUTES <= minutes <= _DAY_MINUTES:
+        raise ValueError(f"{SWEEP_TIME_KEY} must be a time HH:MM from 12:00 to 24:00, "
+                         f"not {text!r}")
+    return minutes
+
+
+def sweep_minutes() -> int:
+    """The configured end of a working day, in minutes after midnight (local time)."""
+    return parse_sweep_time(str(tk.config.get(SWEEP_TIME_KEY) or DEFAULT_SWEEP_TIME))
+
+
+def sweep_time_label() -> str:
+    minutes = sweep_minutes()
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def end_of_day(day: dt.date, minutes: int, tz: dt.tzinfo) -> dt.datetime:
+    """The moment ``minutes`` after the local midnight that starts ``day`` (24:00 is the next
+    midnight), as an aware datetime."""
+    if minutes >= _DAY_MINUTES:
+        return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tz)
+    return dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60), tz)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime:
+    """``moment`` as an aware datetime; naive ones are UTC, as CKAN stores them; None is now."""
+    if moment is None:
+        return dt.datetime.now(dt.timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def period_over(last_day: dt.date, now: dt.datetime, minutes: int, tz: dt.tzinfo) -> bool:
+    """Whether a period whose last working day is ``last_day`` is over at ``now``."""
+    return _aware(now) >= end_of_day(last_day, minutes, tz)
+
+
+def ends_at(last_day: dt.date) -> dt.datetime:
+    """The moment a period whose last working day is ``last_day`` is over."""
+    return end_of_day(last_day, sweep_minutes(), workdays.timezone())
+
+
+def has_ended(last_day: dt.date, now: dt.datetime | None = None) -> bool:
+    """Whether a period whose last working day is ``last_day`` is over (at ``now``)."""
+    return period_over(last_day, _aware(now), sweep_minutes(), workdays.timezone())
+
+
+def last_ended_day(now: dt.datetime | None = None) -> dt.date:
+    """The latest last day whose period is over at ``now``: periods that end on it or
+    earlier are over, later ones are running."""
+    moment = _aware(now)
+    today = moment.astimezone(workdays.timezone()).date()
+    return today if has_ended(today, moment) else today - dt.timedelta(days=1)
+
+
+def next_sweep_at(now: dt.datetime, is_workday: Callable[[dt.date], bool], minutes: int,
+                  tz: dt.tzinfo) -> dt.datetime:
+    """The first end of a working day strictly after ``now``: when the scheduler queues
+    the sweep next."""
+    moment = _aware(now)
+    # With a sweep time of 24:00 the end of yesterday is today's midnight.
+    day = moment.astimezone(tz).date() - dt.timedelta(days=1)
+    for _ in range(400):
+        if is_workday(day):
+            trigger = end_of_day(day, minutes, tz)
+            if trigger > moment:
+                return trigger
+        day += dt.timedelta(days=1)
+    raise ValueError(f"no working day within a year after {moment.isoformat()}")
+
+
+def next_trigger(now: dt.datetime | None = None) -> dt.datetime:
+    """``next_sweep_at`` with the platform's calendar, sweep time and time zone."""
+    return next_sweep_at(_aware(now), workdays.calendar().is_workday, sweep_minutes(),
+                         workdays.timezone())
+
+
+def terms() -> dict[str, Any]:
+    """The configured publicity rule, as the public pages state it."""
+    types = tk.config.get("tjregistry.publicity.application_types") or []
+    if isinstance(types, str):
+        types = types.split()
+    return {
+        "rule": tk.config.get("tjregistry.publicity.rule"),
+        "days": workdays.limit("publicity"),
+        "application_types": [workflow.APPLICATION_TYPE_LABELS[t] for t in types
+                              if t in workflow.APPLICATION_TYPE_LABELS],
+        "closes_at": sweep_time_label(),
+    }
+
+
+# ---------------------------------------------------------------------------
+# What is published
+
+
+def is_running(app: Application, now: dt.datetime | None = None) -> bool:
     """Whether ``app`` is published now (objections are accepted while it is)."""
-    today = today or workdays.local_today()
     return (app.state in PUBLICITY_STATES and app.publicity_end is not None
-            and today <= app.publicity_end)
+            and not has_ended(app.publicity_end, now))
 
 
-def _running_query(today: dt.date) -> Any:
+def _running_query(now: dt.datetime | None) -> Any:
     return (model.Session.query(Application)
             .filter(Application.state.in_(PUBLICITY_STATES),
                     Application.publicity_end.isnot(None),
-                    Application.publicity_end >= today))
+                    Application.publicity_end > last_ended_day(now)))
 
 
-def running(app_id: str, today: dt.date | None = None) -> Application | None:
+def running(app_id: str, now: dt.datetime | None = None) -> Application | None:
     """The application ``app_id`` if its publicity is running, else None."""
-    today = today or workdays.local_today()
-    return _running_query(today).filter(Application.id == app_id).one_or_none()
+    return _running_query(now).filter(Application.id == app_id).one_or_none()
 
 
 def item(app: Application) -> dict[str, Any]:
@@ -79,10 +191,9 @@ def _escape_like(text: str) -> str:
 
 
 def listing(*, q: str = "", limit: int = 20, offset: int = 0,
-            today: dt.date | None = None) -> dict[str, Any]:
+            now: dt.datetime | None = None) -> dict[str, Any]:
     """Running publicity items, newest first; ``q`` filters on the data name."""
-    today = today or workdays.local_today()
-    query = _running_query(today)
+    query = _running_query(now)
     if q:
         pattern = f"%{_escape_like(q)}%"
         query = query.filter(sa.or_(
@@ -132,14 +243,13 @@ def _issue(app_id: str, report: SweepReport) -> None:
         report.awaiting_issuance.append(app_id)
 
 
-def sweep(today: dt.date | None = None) -> SweepReport:
+def sweep(now: dt.datetime | None = None) -> SweepReport:
     """Close every publicity period that ended with no objection pending, and issue.
 
     Each application commits on its own: one failure is reported and the rest go on.
     """
-    today = today or workdays.local_today()
     report = SweepReport()
-    for app_id in [app.id for app in workflow.due_publicity(today)]:
+    for app_id in [app.id for app in workflow.due_publicity(now)]:
         try:
             workflow.close_publicity(app_id)
         except (tk.ValidationError, tk.ObjectNotFound) as error:
@@ -159,6 +269,15 @@ def sweep(today: dt.date | None = None) -> SweepReport:
     return report
 
 
+def work_waiting(now: dt.datetime | None = None) -> bool:
+    """Whether a sweep has something to do: a period is over, or a certificate awaits
+    issuance."""
+    due = sa.and_(Application.state == "publicity",
+                  Application.publicity_end <= last_ended_day(now))
+    return (model.Session.query(Application.id)
+            .filter(sa.or_(due, Application.state == "approved")).first()) is not None
+
+
 def sweep_job() -> dict[str, Any]:
     """The background job: run by CKAN's RQ worker (``ckan jobs worker``)."""
     report = sweep()
@@ -167,16 +286,37 @@ def sweep_job() -> dict[str, Any]:
     return report.as_dict()
 
 
+def _queue_name() -> str:
+    return tk.config.get("tjregistry.publicity.job_queue") or "default"
+
+
+def queued_sweep() -> Any:
+    """The sweep job waiting in the queue (not yet started), if there is one."""
+    from ckan.lib import jobs
+
+    function = f"{__name__}.{sweep_job.__name__}"
+    for job in jobs.get_queue(_queue_name()).get_jobs():
+        if job.func_name == function:
+            return job
+    return None
+
+
 def enqueue_sweep() -> Any:
-    """Hand the sweep to the background worker; returns the RQ job."""
-    return tk.enqueue_job(sweep_job, title=SWEEP_JOB_TITLE,
-                          queue=tk.config.get("tjregistry.publicity.job_queue") or "default")
+    """Hand the sweep to the background worker; returns the RQ job.
+
+    A sweep still waiting in the queue is returned instead of queueing another: it
+    runs later and sees everything a new one would.
+    """
+    waiting = queued_sweep()
+    if waiting is not None:
+        return waiting
+    return tk.enqueue_job(sweep_job, title=SWEEP_JOB_TITLE, queue=_queue_name())
 
 
-def next_closing(today: dt.date | None = None) -> dt.date | None:
-    """The next day on which a running publicity period will be swept."""
-    today = today or workdays.local_today()
+def next_closing(now: dt.datetime | None = None) -> dt.datetime | None:
+    """When the next running publicity period (no objection pending) ends."""
     last = (model.Session.query(sa.func.min(Application.publicity_end))
-            .filter(Application.state == "publicity", Application.publicity_end >= today)
+            .filter(Application.state == "publicity",
+                    Application.publicity_end > last_ended_day(now))
             .scalar())
-    return last + dt.timedelta(days=1) if last else None
+    return ends_at(last) if last else None

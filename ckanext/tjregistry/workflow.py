@@ -666,8 +666,10 @@ def _guard_is_cancellation(ctx: dict[str, Any]) -> None:
 
 
 def _guard_publicity_over(ctx: dict[str, Any]) -> None:
+    from ckanext.tjregistry import publicity
+
     app: Application = ctx["app"]
-    if app.publicity_end is None or workdays.local_today() <= app.publicity_end:
+    if app.publicity_end is None or not publicity.has_ended(app.publicity_end, ctx["now"]):
         raise WorkflowError("state", "公示期未满 / The publicity period has not ended")
 
 
@@ -1164,10 +1166,13 @@ def expire(package_id: str) -> Outcome:
     return run("expire", actor=Actor.system_actor(), package_id=package_id)
 
 
-def due_publicity(today: dt.date | None = None) -> list[Application]:
-    today = today or workdays.local_today()
+def due_publicity(now: dt.datetime | None = None) -> list[Application]:
+    """Applications in publicity whose period is over (``publicity.has_ended``)."""
+    from ckanext.tjregistry import publicity
+
     return (model.Session.query(Application)
-            .filter(Application.state == "publicity", Application.publicity_end < today)
+            .filter(Application.state == "publicity",
+                    Application.publicity_end <= publicity.last_ended_day(now))
             .order_by(Application.publicity_end).all())
 
 

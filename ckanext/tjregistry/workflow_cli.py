@@ -1,6 +1,7 @@
 """``ckan tjregistry workflow ...``, ``history verify`` and ``verify-history`` commands."""
 from __future__ import annotations
 
+import pathlib
 import sys
 
 import click
@@ -45,9 +46,10 @@ def late() -> None:
 def close_publicity(enqueue: bool) -> None:
     """Close every publicity period that ended with no objection pending, and issue.
 
-    Run it from cron shortly after midnight (local time): a period ends at the end of
-    its last working day. Applications approved earlier whose certificate could not
-    be issued are retried.
+    A period ends at the sweep time (tjregistry.publicity.sweep_time, 23:30 by default)
+    of its last working day; run this from cron after that time, or let
+    ``ckan tjregistry workflow scheduler`` queue it. Applications approved earlier whose
+    certificate could not be issued are retried. Exits with 1 if any application failed.
     """
     from ckanext.tjregistry import publicity
 
@@ -63,7 +65,38 @@ def close_publicity(enqueue: bool) -> None:
                f"{len(report.awaiting_issuance)} awaiting issuance")
     upcoming = publicity.next_closing()
     if upcoming:
-        click.echo(f"next period closes on {upcoming.isoformat()}")
+        click.echo(f"next period closes at {upcoming.isoformat(timespec='minutes')}")
+    if report.failed:
+        click.echo(f"{len(report.failed)} applications failed: {' '.join(report.failed)}",
+                   err=True)
+        sys.exit(1)
+
+
+@workflow.command("scheduler")
+@click.option("--heartbeat", type=click.Path(dir_okay=False, path_type=pathlib.Path),
+              help="File touched at least once a minute while the scheduler runs.")
+def scheduler(heartbeat: pathlib.Path | None) -> None:
+    """Queue the end-of-publicity sweep at the end of every working day; runs until stopped.
+
+    The sweep goes to CKAN's job queue (tjregistry.publicity.job_queue), so run
+    ``ckan jobs worker`` as well. At start-up the sweep is queued at once if a period
+    ended while the scheduler was not running. SIGTERM or SIGINT stop it.
+    """
+    from ckanext.tjregistry import publicity, workdays
+    from ckanext.tjregistry.publicity_scheduler import Scheduler, SignalWait
+
+    try:
+        closes_at = publicity.sweep_time_label()
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"publicity scheduler: sweeps at {closes_at} ({workdays.timezone().key}) "
+               f"on working days; next at {publicity.next_trigger().isoformat()}")
+    wait = SignalWait()
+    try:
+        Scheduler(wait=wait, heartbeat=heartbeat).run()
+    finally:
+        wait.close()
+    click.echo("publicity scheduler stopped")
 
 
 @workflow.command("calendar")

@@ -1,21 +1,26 @@
-"""Automatic issuance when publicity ends (RQ worker and cron command), and the certificate
-following revocation, cancellation, reversal and renewal of a registration."""
+"""Automatic issuance when publicity ends (the scheduler, the RQ worker and the cron
+command), and the certificate following revocation, cancellation, reversal and renewal of
+a registration."""
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 import pytest
+import redis
 from click.testing import CliRunner
 
 import ckan.lib.jobs as jobs
 import ckan.model as model
+import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history, publicity, workdays
+from ckanext.tjregistry import history, publicity, workdays, workflow
 from ckanext.tjregistry.certificates import issuance
 from ckanext.tjregistry.cli import tjregistry
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.model.certificate import Certificate
+from ckanext.tjregistry.publicity_scheduler import Scheduler
 from ckanext.tjregistry.tests.publicity_helpers import end_publicity, filing, in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
@@ -119,8 +124,8 @@ def test_the_cron_command_runs_the_same_sweep(world):
     result = CliRunner().invoke(tjregistry, ["workflow", "close-publicity"])
     assert result.exit_code == 0, result.output
     assert "1 publicity periods closed, 1 certificates issued" in result.output
-    next_day = model.Session.get(Application, waiting["id"]).publicity_end + dt.timedelta(days=1)
-    assert f"next period closes on {next_day.isoformat()}" in result.output
+    closes = publicity.ends_at(model.Session.get(Application, waiting["id"]).publicity_end)
+    assert f"next period closes at {closes.isoformat(timespec='minutes')}" in result.output
     assert _state(app["id"]) == "issued"
     assert _state(waiting["id"]) == "publicity"
     assert issuance.current_for_package(dataset["id"]).status == "valid"
@@ -152,13 +157,160 @@ def test_a_failed_issuance_is_retried_by_the_next_sweep(world, monkeypatch):
     assert issuance.current_for_package(dataset["id"]).status == "valid"
 
 
-def test_the_period_closes_only_after_its_last_working_day(world):
+def test_the_cron_command_fails_when_an_application_fails(world, ckan_config, monkeypatch):
+    """No signing key and none may be generated: the period closes, the certificate cannot
+    be issued, and the command says which application failed and exits with 1."""
+    monkeypatch.setitem(ckan_config, "tjregistry.certificate.auto_generate_keys", "false")
     _dataset, app = in_publicity(world)
-    row = model.Session.get(Application, app["id"])
-    last_day = row.publicity_end
-    assert workdays.calendar().is_workday(last_day)
-    assert publicity.sweep(today=last_day).closed == []
-    assert publicity.next_closing() == last_day + dt.timedelta(days=1)
+    end_publicity(app["id"])
+    result = CliRunner().invoke(tjregistry, ["workflow", "close-publicity"])
+    assert result.exit_code == 1, result.output
+    assert "1 publicity periods closed, 0 certificates issued, 1 awaiting issuance" \
+        in result.output
+    assert f"1 applications failed: {app['id']}" in result.output
+    assert f"{app['id']}: " in result.output and "signing key" in result.output
+    assert _state(app["id"]) == "approved"
+
+
+@pytest.fixture
+def far_sweep_time(ckan_config, monkeypatch) -> None:
+    """A sweep time at least six hours away from the clock, so that no test runs across the
+    end of a period; in the evening it is noon, and a period ending today is over."""
+    hour = dt.datetime.now(workdays.timezone()).hour
+    monkeypatch.setitem(ckan_config, "tjregistry.publicity.sweep_time",
+                        "24:00" if hour < 18 else "12:00")
+
+
+def _set_last_day(app_id: str, day: dt.date) -> None:
+    with workflow.transaction() as session:
+        session.query(Application).filter_by(id=app_id).update({"publicity_end": day})
+
+
+@pytest.mark.usefixtures("far_sweep_time")
+def test_a_period_closes_at_the_sweep_time_of_its_last_day_and_not_before(world):
+    dataset, over = in_publicity(world)
+    _other, running = in_publicity(world, org="city_reg")
+    last = publicity.last_ended_day()
+    _set_last_day(over["id"], last)
+    _set_last_day(running["id"], last + dt.timedelta(days=1))
+
+    report = publicity.sweep()
+    assert report.closed == [over["id"]] and report.issued == [over["id"]]
+    assert issuance.current_for_package(dataset["id"]).status == "valid"
+    assert _state(running["id"]) == "publicity"
+    # The workflow refuses to close a running period whoever asks.
+    with pytest.raises(tk.ValidationError):
+        workflow.close_publicity(running["id"])
+    assert publicity.next_closing() == publicity.ends_at(last + dt.timedelta(days=1))
+    assert [i["id"] for i in publicity.listing()["results"]] == [running["id"]]
+
+
+# ---------------------------------------------------------------------------
+# The scheduler
+
+
+class FakeClock:
+    """The scheduler's clock and sleep: sleeping moves the clock on, without waiting."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self.now = start
+        self.naps: list[float] = []
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def wait(self, seconds: float) -> bool:
+        self.naps.append(seconds)
+        self.now += dt.timedelta(seconds=seconds)
+        return False
+
+
+@pytest.mark.usefixtures("with_test_worker", "clean_queues")
+def test_a_scheduler_iteration_queues_the_sweep_and_the_worker_issues(world, tmp_path):
+    dataset, app = in_publicity(world)
+    end_publicity(app["id"])
+    tianjin = zoneinfo.ZoneInfo("Asia/Shanghai")
+    # Friday 26 September 2025, 10:00: the next trigger is that evening at 23:30.
+    clock = FakeClock(dt.datetime(2025, 9, 26, 10, 0, tzinfo=tianjin))
+    queued_at: list[dt.datetime] = []
+
+    def enqueue():
+        queued_at.append(clock())
+        return publicity.enqueue_sweep()
+
+    heartbeat = tmp_path / "alive"
+    scheduler = Scheduler(wait=clock.wait, clock=clock, enqueue=enqueue, heartbeat=heartbeat)
+    job = scheduler.run_once()
+    trigger = dt.datetime(2025, 9, 26, 23, 30, tzinfo=tianjin)
+    assert queued_at == [trigger]
+    assert sum(clock.naps) == (trigger - dt.datetime(2025, 9, 26, 10, 0, tzinfo=tianjin)) \
+        .total_seconds()
+    assert max(clock.naps) <= scheduler.poll_seconds and heartbeat.exists()
+    assert job.meta["title"] == publicity.SWEEP_JOB_TITLE
+    assert [j.id for j in jobs.get_queue().jobs] == [job.id]
+    assert _state(app["id"]) == "publicity"  # the worker issues, not the scheduler
+
+    _run_worker()
+    assert jobs.get_queue().count == 0
+    assert _state(app["id"]) == "issued"
+    assert _verify(issuance.current_for_package(dataset["id"]).code) == "valid"
+
+    # The next iteration waits for the end of the next working day (Sunday, make-up day).
+    scheduler.run_once()
+    assert queued_at[-1] == dt.datetime(2025, 9, 28, 23, 30, tzinfo=tianjin)
+
+
+@pytest.mark.usefixtures("with_test_worker", "clean_queues")
+def test_the_scheduler_catches_up_at_start(world):
+    dataset, app = in_publicity(world)
+    waiting = Scheduler(wait=lambda seconds: False)
+    assert waiting.catch_up() is None  # the period runs: nothing to catch up
+    assert jobs.get_queue().count == 0
+
+    end_publicity(app["id"], days_ago=3)  # ended while the scheduler was down
+    job = waiting.catch_up()
+    assert job is not None and jobs.get_queue().count == 1
+    _run_worker()
+    assert _state(app["id"]) == "issued"
+    assert issuance.current_for_package(dataset["id"]).status == "valid"
+
+
+@pytest.mark.usefixtures("clean_queues")
+def test_the_scheduler_retries_while_redis_cannot_be_reached(world):
+    _dataset, app = in_publicity(world)
+    end_publicity(app["id"])
+    attempts = []
+
+    def enqueue():
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise redis.exceptions.ConnectionError("Connection refused")
+        return publicity.enqueue_sweep()
+
+    naps: list[float] = []
+    scheduler = Scheduler(wait=lambda seconds: naps.append(seconds) or False,
+                          enqueue=enqueue, retry_seconds=30)
+    job = scheduler.catch_up()
+    assert len(attempts) == 3 and naps == [30, 30]
+    assert [j.id for j in jobs.get_queue().jobs] == [job.id]
+
+
+@pytest.mark.usefixtures("clean_queues")
+def test_the_scheduler_stops_when_told_while_waiting(world):
+    _dataset, app = in_publicity(world)
+    end_publicity(app["id"])
+    scheduler = Scheduler(wait=lambda seconds: True, enqueue=lambda: pytest.fail("queued"))
+    scheduler.run_once()  # told to stop during the first wait
+    assert scheduler.stopped
+    scheduler.run()  # returns at once: neither catch-up nor trigger
+    assert jobs.get_queue().count == 0
+
+
+@pytest.mark.usefixtures("clean_queues")
+def test_a_waiting_sweep_is_not_queued_twice():
+    first = publicity.enqueue_sweep()
+    assert publicity.enqueue_sweep().id == first.id
+    assert jobs.get_queue().count == 1
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ it to the development stack and the test configuration: same Solr minor and
 configuration, same CKAN release, same plugins and platform settings, only declared
 options. The scripts the images run are executed here for real where they do not need a
 container: the database init script against PostgreSQL, the worker health check against
-Redis, the environment check in bash.
+Redis, the environment check in bash, the scheduler's command with its health check.
 """
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ import configparser
 import importlib
 import os
 import re
+import shlex
+import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -205,13 +208,13 @@ def test_every_copied_path_exists_and_is_in_the_build_context(dockerfile):
 def test_compose_runs_every_service_with_a_healthcheck_and_volumes():
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"ckan", "ckan-worker", "db", "solr", "redis"}
+    assert set(services) == {"ckan", "ckan-worker", "scheduler", "db", "solr", "redis"}
     for name, service in services.items():
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
         assert service.get("restart") == "unless-stopped"
     assert services["db"]["image"] == "postgres:15"
     assert services["redis"]["image"] == "redis:7"
-    for name in ("ckan", "ckan-worker", "solr"):
+    for name in ("ckan", "ckan-worker", "scheduler", "solr"):
         build = services[name]["build"]
         assert build["context"] == ".."
         assert (DOCKER / ".." / build["dockerfile"]).is_file()
@@ -221,10 +224,23 @@ def test_compose_runs_every_service_with_a_healthcheck_and_volumes():
     assert {d: c["condition"] for d, c in services["ckan"]["depends_on"].items()} == \
         {"db": "service_healthy", "solr": "service_healthy", "redis": "service_healthy"}
     assert services["ckan-worker"]["depends_on"]["ckan"]["condition"] == "service_healthy"
+    assert services["scheduler"]["image"] == services["ckan"]["image"]
+    assert services["scheduler"]["command"] == ["/srv/app/tjregistry/start_scheduler.sh"]
+    assert (DOCKER / "ckan" / "setup" / "start_scheduler.sh").stat().st_mode & 0o111
+    assert services["scheduler"]["depends_on"]["ckan"]["condition"] == "service_healthy"
     named = {v.split(":")[0] for s in services.values() for v in s.get("volumes", [])
              if not v.startswith(".")}
     assert named == set(spec["volumes"])
     assert "./postgres/initdb:/docker-entrypoint-initdb.d:ro" in services["db"]["volumes"]
+
+
+def test_the_ckan_services_share_the_environment():
+    """The web app, the worker and the scheduler read the same .env and services."""
+    spec = compose()
+    for name in ("ckan", "ckan-worker", "scheduler"):
+        service = spec["services"][name]
+        assert service["env_file"] == spec["x-ckan-env"]["env_file"], name
+        assert service["environment"] == spec["x-ckan-env"]["environment"], name
 
 
 def test_compose_points_ckan_at_its_services():
@@ -282,7 +298,7 @@ def test_every_variable_docker_passes_is_a_ckan_option_or_a_deployment_variable(
     scheming_source = "\n".join(p.read_text(encoding="utf-8") for p in scheming_dir.glob("*.py"))
     active, commented = env_file(DOCKER / ".env.example")
     variables = set(active) | set(commented)
-    for service in ("ckan", "ckan-worker"):
+    for service in ("ckan", "ckan-worker", "scheduler"):
         variables |= set(compose()["services"][service].get("environment") or {})
     variables |= set(compose()["x-ckan-env"]["environment"])
     from_env = set(CONFIG_FROM_ENV_VARS.values())
@@ -400,3 +416,69 @@ def test_worker_healthcheck_follows_the_workers_registration_in_redis():
     finally:
         worker.register_death()
     assert check() == 1
+
+
+def scheduler_command() -> tuple[list[str], str]:
+    """The ckan arguments start_scheduler.sh runs (after ``ckan -c "$CKAN_INI"``) and its
+    heartbeat file."""
+    script = (DOCKER / "ckan" / "setup" / "start_scheduler.sh").read_text(encoding="utf-8")
+    (line,) = [li for li in script.splitlines() if li.startswith("exec ")]
+    words = shlex.split(line)
+    assert words[:4] == ["exec", "ckan", "-c", "$CKAN_INI"]
+    arguments = words[4:]
+    return arguments, arguments[arguments.index("--heartbeat") + 1]
+
+
+def run_scheduler_healthcheck(heartbeat: Path, max_age: str) -> int:
+    script = DOCKER / "ckan" / "setup" / "scheduler_healthcheck.py"
+    return subprocess.run([sys.executable, str(script), str(heartbeat), max_age],
+                          capture_output=True, check=False).returncode
+
+
+def test_scheduler_healthcheck_reads_the_heartbeat_the_scheduler_writes(tmp_path):
+    arguments, heartbeat = scheduler_command()
+    assert arguments[:3] == ["tjregistry", "workflow", "scheduler"]
+    check = compose()["services"]["scheduler"]["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "python3", "/srv/app/tjregistry/scheduler_healthcheck.py"]
+    assert check[3] == heartbeat
+    max_age = check[4]
+    # The scheduler touches the file at least once a minute; the check allows three.
+    assert float(max_age) >= 180
+
+    beat = tmp_path / "alive"
+    assert run_scheduler_healthcheck(beat, max_age) == 1
+    beat.touch()
+    assert run_scheduler_healthcheck(beat, max_age) == 0
+    stale = time.time() - float(max_age) - 60
+    os.utime(beat, (stale, stale))
+    assert run_scheduler_healthcheck(beat, max_age) == 1
+
+
+@pytest.mark.usefixtures("clean_db", "clean_queues")
+def test_the_scheduler_service_command_runs_and_stops_cleanly_on_sigterm(tmp_path):
+    """The command of the scheduler service, on test.ini: it starts, keeps its health check
+    green, and exits with 0 when docker stops it (SIGTERM)."""
+    arguments, heartbeat = scheduler_command()
+    beat = tmp_path / "alive"
+    arguments[arguments.index(heartbeat)] = str(beat)
+    ckan = Path(sys.executable).parent / "ckan"
+    process = subprocess.Popen([str(ckan), "-c", str(ROOT / "test.ini"), *arguments],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not beat.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if not beat.exists():
+            process.kill()
+            pytest.fail(f"the scheduler wrote no heartbeat:\n{process.communicate()[0]}")
+        max_age = compose()["services"]["scheduler"]["healthcheck"]["test"][4]
+        assert run_scheduler_healthcheck(beat, max_age) == 0
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, output
+    assert "publicity scheduler: sweeps at 23:30 (Asia/Shanghai) on working days" in output
+    assert "publicity scheduler stopped" in output.splitlines()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from bs4 import BeautifulSoup
 
 from ckan.tests import helpers
 
@@ -115,3 +116,58 @@ def test_atom_feed(app, world):
     assert "首次登记" in content and first["publicity_end"] in content
     assert entry.find(f"{ATOM}category").get("term") == "initial"
     assert second["id"] not in ET.tostring(entry, encoding="unicode")
+
+
+def _terms(app, prefix: str = "") -> str:
+    page = app.get(f"{prefix}/registration/publicity").get_data(as_text=True)
+    return " ".join(BeautifulSoup(page, "html.parser").find(id="tjr-publicity-terms")
+                    .get_text().split())
+
+
+def test_the_page_states_the_configured_rule_and_period(app, ckan_config, monkeypatch):
+    chinese = _terms(app)
+    assert "涉及开放、授权运营" in chinese and "公示期为10个工作日" in chinese
+    assert "适用于:首次登记、变更登记。" in chinese and "23:30" in chinese
+    english = _terms(app, "/en")
+    assert "involving opening or authorised operation are made public for 10 working days" \
+        in english
+    assert "This applies to: Initial registration, Change registration." in english
+    assert "ends at 23:30 on its last working day" in english
+
+    monkeypatch.setitem(ckan_config, "tjregistry.limits.publicity", "15")
+    monkeypatch.setitem(ckan_config, "tjregistry.publicity.rule", "all")
+    monkeypatch.setitem(ckan_config, "tjregistry.publicity.application_types", ["initial"])
+    monkeypatch.setitem(ckan_config, "tjregistry.publicity.sweep_time", "24:00")
+    chinese = _terms(app)
+    assert "公示期为15个工作日" in chinese and "涉及开放" not in chinese
+    assert "适用于:首次登记。" in chinese and "24:00" in chinese
+    english = _terms(app, "/en")
+    assert "Every approved application is made public for 15 working days" in english
+    assert "10 working days" not in english
+
+    monkeypatch.setitem(ckan_config, "tjregistry.publicity.rule", "none")
+    assert "no application is made public" in _terms(app, "/en")
+    assert "不予公示" in _terms(app)
+
+
+def test_the_objection_deadline_names_the_sweep_time(app, world, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "tjregistry.publicity.sweep_time", "22:15")
+    _dataset, application = in_publicity(world)
+    end = application["publicity_end"]
+    detail = app.get(f"/registration/publicity/{application['id']}").get_data(as_text=True)
+    assert f"可于 {end} 22:15 前实名" in detail
+    form = app.get(f"/en/registration/publicity/{application['id']}/objection")
+    assert f"Objections are accepted until 22:15 on {end}." in form.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("prefix, labels", [
+    ("", ("登记公示", "登记信息查询", "凭证核验")),
+    ("/en", ("Registration publicity", "Registration query", "Verify certificate")),
+])
+def test_every_visitor_finds_the_public_pages_in_the_header(app, prefix, labels):
+    soup = BeautifulSoup(app.get(f"{prefix}/dataset").get_data(as_text=True), "html.parser")
+    nav = soup.find(id="main-navigation-toggle")
+    links = {a["href"]: " ".join(a.get_text().split()) for a in nav.find_all("a")}
+    assert links[f"{prefix}/registration/publicity"] == labels[0]
+    assert links[f"{prefix}/registration/query"] == labels[1]
+    assert links[f"{prefix}/registration/verify"] == labels[2]

@@ -64,3 +64,11 @@ def test_calendar_sources(cli):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "2025\tpackage", "2027\toverride (provisional)", "2031\tfallback"]
+
+
+def test_the_scheduler_refuses_a_sweep_time_before_noon(cli, ckan_config, monkeypatch):
+    monkeypatch.setitem(ckan_config, "tjregistry.publicity.sweep_time", "09:00")
+    result = cli.invoke(tjregistry, ["workflow", "scheduler"])
+    assert result.exit_code == 1
+    assert "tjregistry.publicity.sweep_time must be a time HH:MM from 12:00 to 24:00, " \
+           "not '09:00'" in result.output
