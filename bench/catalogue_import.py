@@ -163,8 +163,8 @@ def import_once(env: dict[str, str], path: str, report: str) -> dict[str, Any]:
     if result.returncode not in (0, 1):
         raise RuntimeError(result.stderr[-3000:])
     counts = {key: int(value) for key, value in
-              re.findall(r"^(rows|created|updated|unchanged|locked|catalogue_only|error): "
-                         r"(\d+)$", result.stdout, re.MULTILINE)}
+              re.findall(r"^(rows|created|updated|unchanged|locked|other_registrant|"
+                         r"catalogue_only|error): (\d+)$", result.stdout, re.MULTILINE)}
     # The command's own CPU time does not depend on what else the machine runs; the
     # load average says how busy it was (PostgreSQL and Solr work in other processes).
     return {"seconds": round(seconds, 1), "rows_per_second": round(counts["rows"] / seconds, 1),

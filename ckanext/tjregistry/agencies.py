@@ -383,13 +383,17 @@ def may_manage(user: model.User | None, delegation: Delegation) -> bool:
 
 def may_view(user: model.User | None, registrant_id: str | None = None,
              agency_id: str | None = None) -> bool:
-    """Members of the registrant or the agency, registration institutions, authorities."""
+    """Members of the registrant or of the agency, sysadmins, and officials in the
+    registrant's jurisdiction (``jurisdiction.oversees`` its home institution: a
+    district's reviewers and officers read their district's delegations only)."""
     if user is None:
         return False
-    if user.sysadmin or jurisdiction.reviewer_institutions(user):
+    if user.sysadmin:
         return True
-    if jurisdiction.authority_scope(user) is not None:
+    if any(org_id and jurisdiction.capacity(user, org_id) is not None
+           for org_id in (registrant_id, agency_id)):
         return True
-    return any(org_id and jurisdiction.capacity(user, org_id) is not None
-               for org_id in (registrant_id, agency_id))
-
+    registrant = jurisdiction.profile(registrant_id) if registrant_id else None
+    if registrant is None:
+        return False
+    return jurisdiction.oversees(user, jurisdiction.home_institution(registrant))

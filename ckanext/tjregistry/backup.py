@@ -6,10 +6,11 @@ part in Chinese and English, a manifest with the SHA-256 of every part, and a
 ``SHA256SUMS`` file that ``sha256sum -c`` checks. Database content is read in one
 repeatable-read transaction, so the archive is a consistent point in time.
 
-``ckan tjregistry restore`` checks the archive, refuses an instance that is not empty,
-rebuilds users, organizations, memberships, every ``tjregistry_*`` table, the
-datasets and the stored files, writes the published signing keys to the key store,
-reindexes Solr, then verifies the history chain and every certificate.
+``ckan tjregistry restore`` checks the archive, refuses an instance that is not
+initialised (``ckan db init``) or not empty (``EMPTY``), rebuilds users, organizations,
+memberships, every ``tjregistry_*`` table, the datasets and the stored files, writes
+the published signing keys to the key store, reindexes Solr, then verifies the
+history chain and every certificate.
 
 Not in the archive: password hashes, API tokens and reset keys (restored accounts set
 a new password through "forgot password"), the institutions' private signing keys
@@ -65,6 +66,19 @@ Progress = Callable[[str], None]
 
 class BackupError(Exception):
     """The archive cannot be written, read or restored (message is bilingual)."""
+
+
+# What restore accepts as an empty instance. A new deployment holds its site user, and
+# the production image also creates a sysadmin on its first start (CKAN_SYSADMIN_*).
+EMPTY = ("空实例:没有数据集、组织或群组、登记记录(tjregistry_* 表),除站点用户和系统管理员外"
+         "没有其他用户账号 / An empty instance has no datasets, organizations, groups or "
+         "registration records (rows in tjregistry_* tables), and no user accounts other "
+         "than the site user and sysadmins")
+INIT_FIRST = ("请先运行 `ckan db init` 初始化数据库(建立 CKAN、activity 和 tjregistry 的表) / "
+              "Run `ckan db init` first: it creates the tables of CKAN, activity and "
+              "tjregistry")
+# CKAN's own tables a restore writes to; their absence means `ckan db init` never ran.
+CKAN_TABLES = ("package", "group", "user", "member")
 
 
 def _storage_path() -> str:
@@ -501,16 +515,30 @@ class RestoreResult:
         return self.history_intact and not self.problems
 
 
+def initialisation_problems(connection: Any) -> list[str]:
+    """Tables missing because the database was never initialised with ``ckan db init``."""
+    present = set(sa.inspect(connection).get_table_names())
+    missing = [name for name in CKAN_TABLES if name not in present]
+    if VERSION_TABLE not in present:
+        missing.append(VERSION_TABLE)
+    return missing
+
+
 def emptiness_problems() -> list[str]:
-    """Why this instance is not empty (a restore only rebuilds an empty instance)."""
+    """Why this instance is not empty (``EMPTY``: a restore only rebuilds an empty
+    instance; the site user and sysadmin accounts may exist)."""
     problems = []
     if model.Session.query(model.Package.id).first() is not None:
         problems.append("datasets exist")
     if model.Session.query(model.Group.id).first() is not None:
         problems.append("organizations or groups exist")
     site_id = tk.config.get("ckan.site_id")
-    if model.Session.query(model.User.id).filter(model.User.name != site_id).first():
-        problems.append("user accounts exist")
+    others = (model.Session.query(model.User.name)
+              .filter(model.User.name != site_id, model.User.sysadmin.is_(False))
+              .order_by(model.User.name).limit(5).all())
+    if others:
+        problems.append("user accounts other than sysadmins exist ("
+                        + ", ".join(row[0] for row in others) + ")")
     connection = model.Session.connection()
     for name in registry_tables(connection):
         if name == VERSION_TABLE:
@@ -526,13 +554,13 @@ def _check_tables(archive: Archive, connection: Any) -> dict[str, sa.Table]:
     metadata = sa.MetaData()
     for name, info in archive.manifest["tables"].items():
         if name not in present:
-            raise BackupError(f"目标库缺少表 {name},请先升级数据库 / The table {name} does not "
-                              "exist here: run `ckan db upgrade` first")
+            raise BackupError(f"目标库缺少表 {name} / The table {name} does not exist here. "
+                              + INIT_FIRST)
         table = sa.Table(name, metadata, autoload_with=connection)
         missing = [c["name"] for c in info["columns"] if c["name"] not in table.columns]
         if missing:
             raise BackupError(f"表 {name} 缺少列 {', '.join(missing)} / The table {name} lacks "
-                              f"the columns {', '.join(missing)}")
+                              f"the columns {', '.join(missing)}. " + INIT_FIRST)
     archived = set(archive.manifest["tables"])
     return {table.name: table for table in metadata.sorted_tables if table.name in archived}
 
@@ -547,10 +575,15 @@ def restore(path: str, *, progress: Progress | None = None) -> RestoreResult:
             raise BackupError("备份文件不完整或已被改动 / The archive is incomplete or altered: "
                               + "; ".join(problems))
         model.Session.rollback()
+        missing = initialisation_problems(model.Session.connection())
+        if missing:
+            raise BackupError("数据库尚未初始化(缺少表 " + ", ".join(missing) + ") / The "
+                              "database is not initialised (missing tables: "
+                              + ", ".join(missing) + "). " + INIT_FIRST)
         busy = emptiness_problems()
         if busy:
             raise BackupError("只能恢复到空实例 / Restore needs an empty instance: "
-                              + "; ".join(busy))
+                              + "; ".join(busy) + ". " + EMPTY)
         targets = _check_tables(archive, model.Session.connection())
         result = RestoreResult()
         written: list[str] = []
@@ -579,18 +612,17 @@ def _restore_database(archive: Archive, targets: dict[str, sa.Table], result: Re
     site_id = tk.config.get("ckan.site_id")
     say("users")
     users = list(archive.lines("ckan/users.jsonl"))
-    names = {row["name"] for row in users}
-    # A fresh instance may hold only its own site user; the archived one takes its place
-    # when they share the name (the same site_id).
-    local_site = session.query(model.User).filter(model.User.name == site_id).first()
-    if local_site is not None and local_site.name in names:
-        session.query(model.ApiToken).filter(model.ApiToken.user_id == local_site.id).delete()
-        session.delete(local_site)
-        session.flush()
+    kept = _replace_local_accounts(session, {row["name"] for row in users}, site_id)
     for row in users:
         user = model.User()
         for name in USER_FIELDS:
             setattr(user, name, _user_value(name, row.get(name)))
+        if row["name"] in kept:
+            # The operator's account of this instance keeps its password (the stored
+            # hash: assigning ``password`` would hash it again) and its rights.
+            user._password = kept[row["name"]].password_hash
+            user.sysadmin = True
+            user.state = "active"
         session.add(user)
     say("organizations")
     groups: dict[str, model.Group] = {}
@@ -637,6 +669,41 @@ def _restore_database(archive: Archive, targets: dict[str, sa.Table], result: Re
     bulk.commit_without_indexing()
     result.counts.update({"users": len(users), "organizations": len(groups),
                           "memberships": memberships, "datasets": datasets})
+
+
+@dataclass(frozen=True)
+class _LocalAccount:
+    password_hash: str | None
+
+
+def _replace_local_accounts(session: Any, archived: set[str],
+                            site_id: str | None) -> dict[str, _LocalAccount]:
+    """Make room for archived accounts that share a name with this instance's accounts.
+
+    An empty instance holds only its site user and sysadmins (``EMPTY``). Where the
+    archive has an account of the same name, the archived one (its id, memberships and
+    history) takes the place of the local one; a local sysadmin other than the site
+    user keeps its password and stays a sysadmin, so the operator can still log in.
+    Returns those kept sysadmins by name.
+    """
+    kept: dict[str, _LocalAccount] = {}
+    local = session.query(model.User).filter(model.User.name.in_(sorted(archived))).all()
+    inspector = sa.inspect(session.connection())
+    has_activity = "activity" in inspector.get_table_names()
+    for user in local:
+        if user.name != site_id:
+            kept[user.name] = _LocalAccount(user._password)
+        session.query(model.ApiToken).filter(model.ApiToken.user_id == user.id).delete()
+        if has_activity:
+            # Its "new user" activity would name an account that no longer exists.
+            session.execute(sa.text(
+                "DELETE FROM activity_detail WHERE activity_id IN (SELECT id FROM activity "
+                "WHERE user_id = :id OR object_id = :id)"), {"id": user.id})
+            session.execute(sa.text("DELETE FROM activity WHERE user_id = :id OR "
+                                    "object_id = :id"), {"id": user.id})
+        session.delete(user)
+    session.flush()
+    return kept
 
 
 def _user_value(name: str, value: Any) -> Any:
@@ -903,7 +970,9 @@ With the platform software: install the same version, create an empty database a
 search core (`ckan db init`), copy the institutions' private signing keys back from
 their key escrow if new certificates must be signed, then run
     ckan tjregistry restore <this archive>
-It checks every digest, refuses a non-empty instance, rebuilds users, organizations,
+It checks every digest, refuses a non-empty instance (one with datasets,
+organizations, registration records or accounts other than the site user and
+sysadmins), rebuilds users, organizations,
 memberships, the registration tables, the datasets and stored files, rebuilds the
 search index, and verifies the history chain and every certificate. Restored users
 set a new password with "forgot password".

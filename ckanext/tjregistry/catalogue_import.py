@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -45,14 +46,20 @@ CREATED = "created"
 UPDATED = "updated"
 UNCHANGED = "unchanged"
 LOCKED = "locked"
+OTHER_REGISTRANT = "other_registrant"
 CATALOGUE_ONLY = "catalogue_only"
 ERROR = "error"
+# In the order the command prints them.
+STATUSES = (CREATED, UPDATED, UNCHANGED, LOCKED, OTHER_REGISTRANT, CATALOGUE_ONLY, ERROR)
 STATUS_LABELS = {
     CREATED: "已新建登记草稿 / draft registration created",
     UPDATED: "已更新 / updated",
     UNCHANGED: "无变化 / unchanged",
     LOCKED: "目录已更新;数据已登记或申请办理中,登记信息未改动 / catalogue entry updated; "
             "the registration is registered or being handled and was left unchanged",
+    OTHER_REGISTRANT: "目录已更新;该编码的登记信息属于另一登记主体,未改动 / catalogue entry "
+                      "updated; the registration with this code belongs to another "
+                      "registrant and was left unchanged",
     CATALOGUE_ONLY: "仅记入目录:提供方不是平台上的登记主体 / kept in the catalogue only: the "
                     "provider is not a registrant on the platform",
     ERROR: "错误 / error",
@@ -83,8 +90,22 @@ def _normalise_label(value: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", value)).lower()
 
 
+# List separators: ASCII and full-width commas and semicolons, and the ideographic
+# enumeration comma (、), as written in Chinese spreadsheets.
+_LIST_SEPARATORS = ",;\uff0c\uff1b\u3001"
+_LIST_SPLIT = re.compile(f"[{_LIST_SEPARATORS}]+")
+_AREA_SPLIT = re.compile(f"[{_LIST_SEPARATORS}\\s]+")
+# Digits in groups of three with an ASCII or full-width comma (after NFKC: ASCII).
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d+)?")
+
+
 def _count(value: str) -> int:
-    text = value.replace(",", "").replace(",", "")
+    # NFKC turns full-width digits and the full-width comma into ASCII ones.
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value))
+    if "," in text:
+        if not _GROUPED.fullmatch(text):
+            raise ValueError("千位分隔符位置不正确 / misplaced thousands separator")
+        text = text.replace(",", "")
     try:
         number = float(text)
     except ValueError:
@@ -96,11 +117,11 @@ def _count(value: str) -> int:
 
 def _districts(value: str) -> list[str]:
     parse = _vocabulary("district")
-    return sorted({parse(part) for part in re.split(r"[、,,;;\s]+", value) if part})
+    return sorted({parse(part) for part in _AREA_SPLIT.split(value) if part})
 
 
 def _tags(value: str) -> str:
-    return ",".join(part for part in re.split(r"[、,,;;]+", value) if part.strip())
+    return ",".join(part.strip() for part in _LIST_SPLIT.split(value) if part.strip())
 
 
 @dataclass(frozen=True)
@@ -139,16 +160,32 @@ _BY_HEADER = {_normalise_label(column.header): column for column in COLUMNS}
 _BY_HEADER.update({_normalise_label(column.key): column for column in COLUMNS})
 
 
-class ImportFileError(Exception):
+class ImportRefused(Exception):
+    """The import cannot start (the message is bilingual); nothing was written."""
+
+
+class ImportFileError(ImportRefused):
     """The file as a whole cannot be imported (format, headers)."""
+
+
+class UnknownUser(ImportRefused):
+    """``--user`` names no account on the platform."""
 
 
 # ---------------------------------------------------------------------------
 # Reading
 
 
-def read_rows(path: str) -> tuple[list[str], Iterator[list[Any]]]:
-    """The header row and an iterator over the data rows of a CSV or XLSX file."""
+Rows = Iterator[tuple[int, list[Any]]]
+
+
+def read_rows(path: str) -> tuple[list[str], Rows]:
+    """The header row and the data rows of a CSV or XLSX file.
+
+    Each data row comes with its row number as a spreadsheet shows it (the first row
+    of the sheet is 1): the header is the first non-empty row, and a CSV record whose
+    quoted field spans several lines is one row.
+    """
     extension = os.path.splitext(path)[1].lower()
     if extension == ".xlsx":
         return _read_xlsx(path)
@@ -158,7 +195,20 @@ def read_rows(path: str) -> tuple[list[str], Iterator[list[Any]]]:
                           ".xlsx")
 
 
-def _read_csv(path: str) -> tuple[list[str], Iterator[list[Any]]]:
+def _is_blank(values: Any) -> bool:
+    return not any(_cell(cell) for cell in values)
+
+
+def _header_and_rows(rows: Iterator[Any]) -> tuple[list[str], Rows]:
+    numbered = enumerate(rows, start=1)
+    for _number, header in numbered:
+        if not _is_blank(header):
+            return [_text(cell) for cell in header], (
+                (number, list(values)) for number, values in numbered)
+    raise ImportFileError("文件为空 / The file is empty")
+
+
+def _read_csv(path: str) -> tuple[list[str], Rows]:
     with open(path, "rb") as handle:
         content = handle.read()
     for encoding in ("utf-8-sig", "gb18030"):
@@ -170,14 +220,11 @@ def _read_csv(path: str) -> tuple[list[str], Iterator[list[Any]]]:
     else:
         raise ImportFileError("无法识别文件编码(应为 UTF-8 或 GB18030) / Unknown encoding: "
                               "use UTF-8 or GB18030")
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
-    if header is None:
-        raise ImportFileError("文件为空 / The file is empty")
-    return header, reader
+    # newline="": line breaks inside quoted fields stay part of the field (csv module).
+    return _header_and_rows(csv.reader(io.StringIO(text, newline="")))
 
 
-def _read_xlsx(path: str) -> tuple[list[str], Iterator[list[Any]]]:
+def _read_xlsx(path: str) -> tuple[list[str], Rows]:
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -186,11 +233,12 @@ def _read_xlsx(path: str) -> tuple[list[str], Iterator[list[Any]]]:
     except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise ImportFileError(f"无法读取 XLSX 文件 / Cannot read the XLSX file: {error}") \
             from None
-    rows = workbook.worksheets[0].iter_rows(values_only=True)
-    for header in rows:
-        if any(_text(cell) for cell in header):
-            return [_text(cell) for cell in header], (list(row) for row in rows)
-    raise ImportFileError("文件为空 / The file is empty")
+    sheet = workbook.worksheets[0]
+    # Some writers store a wrong used range; read every row the sheet holds. In
+    # read-only mode openpyxl yields missing rows as empty ones, so the n-th row
+    # yielded is the sheet's row n.
+    sheet.reset_dimensions()
+    return _header_and_rows(sheet.iter_rows(values_only=True))
 
 
 def _cell(value: Any) -> str:
@@ -407,7 +455,10 @@ class Importer:
             return result
         entry.package_id = package.id
         result.package_name = package.name
-        if package.owner_org != registrant_id or not _editable(package.id):
+        if package.owner_org != registrant_id:
+            result.status = OTHER_REGISTRANT
+            return result
+        if not _editable(package.id):
             result.status = LOCKED
             return result
         tk.get_action("package_patch")(self._context(), {"id": package.id, **data})
@@ -446,7 +497,18 @@ def default_report_path(source: str) -> str:
 def count_rows(path: str) -> int:
     """Data rows in the file (for the progress bar)."""
     header, rows = read_rows(path)
-    return sum(1 for row in rows if any(_cell(cell) for cell in row))
+    return sum(1 for _number, values in rows if not _is_blank(values))
+
+
+def importing_user(user_name: str | None) -> model.User | None:
+    """The account ``--user`` names (recorded as the importer), None without one."""
+    if not user_name:
+        return None
+    user = model.User.get(user_name)
+    if user is None or user.state != "active":
+        raise UnknownUser(f"用户 {user_name} 不存在 / No active user account {user_name!r} "
+                          "(--user)")
+    return user
 
 
 def run(path: str, *, report_path: str | None = None, user_name: str | None = None,
@@ -460,12 +522,12 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     activity stream would otherwise store a full copy of every draft, which doubles
     the cost of an import).
     """
+    actor = importing_user(user_name)
     header, rows = read_rows(path)
     mapping = map_header(header)
     with open(path, "rb") as handle:
         source_sha256 = hashlib.sha256(handle.read()).hexdigest()
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
-    actor = model.User.get(user_name) if user_name else None
     run_row = CatalogueImport(id=str(uuid.uuid4()), source_file=os.path.basename(path),
                               source_sha256=source_sha256,
                               created_by=actor.id if actor else None)
@@ -482,7 +544,9 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     run_row.rows = summary.rows
     run_row.created = summary.counts.get(CREATED, 0)
     run_row.updated = summary.counts.get(UPDATED, 0)
-    run_row.unchanged = summary.counts.get(UNCHANGED, 0) + summary.counts.get(LOCKED, 0)
+    run_row.unchanged = summary.counts.get(UNCHANGED, 0)
+    run_row.locked = summary.counts.get(LOCKED, 0)
+    run_row.other_registrant = summary.counts.get(OTHER_REGISTRANT, 0)
     run_row.catalogue_only = summary.counts.get(CATALOGUE_ONLY, 0)
     run_row.errors = summary.counts.get(ERROR, 0)
     history.append(
@@ -498,11 +562,11 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     return summary
 
 
-def _apply_rows(importer: Importer, rows: Iterator[list[Any]], mapping: dict[int, Column],
+def _apply_rows(importer: Importer, rows: Rows, mapping: dict[int, Column],
                 summary: Summary, progress: Callable[[int], None] | None) -> None:
     try:
-        for number, values in enumerate(rows, start=2):
-            if not any(_cell(cell) for cell in values):
+        for number, values in rows:
+            if _is_blank(values):
                 continue
             summary.rows += 1
             # One transaction per row: a bad row is rolled back alone (CKAN's actions

@@ -5,6 +5,7 @@ validation and indexing as real use. Running it twice changes nothing.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -22,6 +23,12 @@ INSTITUTIONS = [
 ]
 # The municipal data authority (Art. 5): oversight, read-only.
 AUTHORITY = ("tj-data-bureau", "天津市数据局", "city", "120000")
+# A third-party agency (Art. 16) commissioned by 和平区教育局 for its applications and
+# evidence (its datasets name it as 代理机构).
+AGENCY = ("tj-shulian", "天津数链咨询有限公司", "91120101MA06K1234")
+DELEGATION = {"registrant": "hp-education", "clerk": "hp_edu_clerk",
+              "scope": ["application", "evidence"], "document_no": "WT-2025-HPJY-01",
+              "days": 730}
 
 REGISTRANTS = [
     ("tj-transport", "天津市交通运输委员会", "120000"),
@@ -75,6 +82,7 @@ USERS = [
     ("hp_edu_clerk", "和平区教育局数据专员", "hp-education", "editor"),
     ("bh_eco_clerk", "滨海新区生态环境局数据专员", "bh-ecology", "editor"),
     ("operator_clerk", "数据运营公司登记专员", "tj-data-ops", "editor"),
+    ("agency_clerk", "数链咨询登记代办专员", "tj-shulian", "editor"),
 ]
 
 RESOURCES = {
@@ -296,6 +304,33 @@ def _product_fields(index: int, title: str) -> dict[str, Any]:
     }
 
 
+def _agency_fields() -> dict[str, Any]:
+    return {"org_kind": "agency", "admin_level": "city", "district_code": "120000",
+            "uscc": _uscc(AGENCY[2]), "contact_name": "赵强", "contact_phone": "13920001234",
+            "contact_email": "service@tjshulian.com.cn",
+            "description": "第三方专业服务机构,受登记主体委托代办登记申请和数据存证。"}
+
+
+def _ensure_delegation() -> bool:
+    """The registrant's clerk commissions the demo agency, through the real action."""
+    from ckanext.tjregistry import agencies, workdays
+
+    registrant = model.Group.get(DELEGATION["registrant"])
+    agency = model.Group.get(AGENCY[0])
+    if registrant is None or agency is None or model.User.get(DELEGATION["clerk"]) is None:
+        return False
+    if any(agencies.in_force(row) for row in agencies.listing(registrant_id=registrant.id,
+                                                             agency_id=agency.id)):
+        return False
+    today = workdays.local_today()
+    tk.get_action("agency_delegation_create")({"user": DELEGATION["clerk"]}, {
+        "registrant_id": registrant.id, "agency_id": agency.id, "scope": DELEGATION["scope"],
+        "valid_from": today.isoformat(),
+        "valid_until": (today + dt.timedelta(days=DELEGATION["days"])).isoformat(),
+        "document_no": DELEGATION["document_no"]})
+    return True
+
+
 def _ensure_user(name: str, fullname: str, password: str) -> bool:
     if model.User.get(name):
         return False
@@ -325,6 +360,7 @@ def load() -> list[str]:
         name, title, _institution_fields(level, district, kind="authority"))
     for name, title, district in REGISTRANTS:
         created["organizations"] += _ensure_org(name, title, _registrant_fields(name, district))
+    created["organizations"] += _ensure_org(AGENCY[0], AGENCY[1], _agency_fields())
 
     for name, fullname, org, capacity in USERS:
         created["users"] += _ensure_user(name, fullname, password)
@@ -335,6 +371,7 @@ def load() -> list[str]:
     if admin and not admin.sysadmin:
         admin.sysadmin = True
         model.Session.commit()
+    delegations = int(_ensure_delegation())
 
     for org, titles in RESOURCES.items():
         district = dict((r[0], r[2]) for r in REGISTRANTS)[org]
@@ -362,6 +399,7 @@ def load() -> list[str]:
         f"organizations created: {created['organizations']}",
         f"users created: {created['users']}",
         f"datasets created: {created['datasets']}",
+        f"agency delegations created: {delegations}",
     ]
     from ckanext.tjregistry import demo_workflow
 

@@ -445,16 +445,51 @@ def verify(evidence: Evidence, copy: list[Entry]) -> dict[str, Any]:
     return result
 
 
+def handling_institution(package: model.Package) -> str:
+    """The institution in charge of the dataset's registration: the registering one,
+    else the one its latest application went to, else where an application would go
+    now (evidence is recorded before applying)."""
+    from ckanext.tjregistry.model import Application, Registration
+
+    registration = model.Session.get(Registration, package.id)
+    if registration is not None and registration.institution_id:
+        return registration.institution_id
+    latest = (model.Session.query(Application.institution_id)
+              .filter(Application.package_id == package.id)
+              .order_by(Application.created.desc()).first())
+    if latest is not None and latest[0]:
+        return latest[0]
+    registrant = jurisdiction.profile(package.owner_org or "")
+    if registrant is None:
+        return ""
+    try:
+        return jurisdiction.route(registrant, {"spatial": package.extras.get("spatial")}
+                                  ).institution_id
+    except jurisdiction.NoCityInstitution:
+        return ""
+
+
+def may_read_for(user: model.User | None, package: model.Package,
+                 registrant_id: str | None = None) -> bool:
+    """Who reads a dataset's evidence: whoever may read its registration records (the
+    registrant, its agencies under a delegation in force, reviewers and data-authority
+    officers in jurisdiction, sysadmins; ``logic/auth.may_view``)."""
+    from ckanext.tjregistry.logic.auth import may_view as may_view_registration
+
+    return may_view_registration(user, registrant_id or package.owner_org or "",
+                                 handling_institution(package))
+
+
 def may_view(user: model.User | None, evidence: Evidence) -> bool:
-    """The registrant, its agency, registration institutions and data authorities."""
+    """The dataset's readers (``may_read_for``) and the agency that made the record."""
     if user is None:
         return False
-    if user.sysadmin or jurisdiction.capacity(user, evidence.registrant_id) is not None:
-        return True
     if evidence.agency_id and jurisdiction.capacity(user, evidence.agency_id) is not None:
         return True
-    return bool(jurisdiction.reviewer_institutions(user)
-                or jurisdiction.authority_scope(user) is not None)
+    package = model.Package.get(evidence.package_id)
+    if package is None:
+        return bool(user.sysadmin)
+    return may_read_for(user, package, evidence.registrant_id)
 
 
 def as_dict(evidence: Evidence) -> dict[str, Any]:

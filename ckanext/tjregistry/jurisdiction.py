@@ -226,3 +226,33 @@ def authority_scope(user: model.User | None) -> str | None:
         if org.district in DISTRICTS:
             return org.district
     return None
+
+
+def oversees(user: model.User | None, institution_id: str) -> bool:
+    """Whether ``user`` reads matters assigned to ``institution_id`` as an official.
+
+    Reviewers of the institution acting on them, the city institution's reviewers (it
+    manages all registration information, Art. 7) and data-authority officers whose
+    area is the city or the institution's district. Registration records, evidence and
+    delegations are read under this one rule.
+    """
+    if user is None:
+        return False
+    if is_reviewer_for(user, institution_id) or is_city_reviewer(user):
+        return True
+    scope = authority_scope(user)
+    if scope == "city":
+        return True
+    if scope:
+        institution = profile(institution_id) if institution_id else None
+        return institution is not None and institution.district == scope
+    return False
+
+
+def home_institution(registrant: OrgProfile) -> str:
+    """The institution the registrant's applications go to when nothing else (the
+    data's area) decides: its district's, or the city institution ("" if none)."""
+    try:
+        return route(registrant, {}).institution_id
+    except NoCityInstitution:
+        return ""

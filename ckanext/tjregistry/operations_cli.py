@@ -135,7 +135,8 @@ def catalogue() -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Per-row report (CSV). Default: next to the input file.")
-@click.option("--user", "user_name", default=None, help="User recorded as the importer.")
+@click.option("--user", "user_name", default=None,
+              help="User recorded as the importer (an existing account).")
 def catalogue_import(path: str, report: str | None, user_name: str | None) -> None:
     """Import catalogue entries from a CSV or XLSX file into draft registrations.
 
@@ -144,16 +145,16 @@ def catalogue_import(path: str, report: str | None, user_name: str | None) -> No
     from ckanext.tjregistry import catalogue_import as importer
 
     try:
+        importer.importing_user(user_name)  # before reading a large file
         total = importer.count_rows(path)
         with click.progressbar(length=total, label="导入 importing", show_pos=True,
                                file=sys.stderr) as bar:
             summary = importer.run(path, report_path=report, user_name=user_name,
                                    progress=bar.update)
-    except importer.ImportFileError as error:
+    except importer.ImportRefused as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"rows: {summary.rows}")
-    for status in (importer.CREATED, importer.UPDATED, importer.UNCHANGED, importer.LOCKED,
-                   importer.CATALOGUE_ONLY, importer.ERROR):
+    for status in importer.STATUSES:
         click.echo(f"{status}: {summary.counts.get(status, 0)}")
     click.echo(f"report: {os.path.abspath(summary.report_path)}")
     if summary.counts.get(importer.ERROR):

@@ -195,16 +195,7 @@ def may_view(user: model.User | None, registrant_id: str, institution_id: str) -
         return True
     if agencies.acts_for(user, registrant_id):
         return True
-    if (jurisdiction.is_reviewer_for(user, institution_id)
-            or jurisdiction.is_city_reviewer(user)):
-        return True
-    scope = jurisdiction.authority_scope(user)
-    if scope == "city":
-        return True
-    if scope:
-        institution = jurisdiction.profile(institution_id)
-        return institution is not None and institution.district == scope
-    return False
+    return jurisdiction.oversees(user, institution_id)
 
 
 def registration_show(context: Context, data_dict: DataDict) -> AuthResult:

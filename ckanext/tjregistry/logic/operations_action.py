@@ -69,6 +69,10 @@ def _copy_of(data_dict: DataDict) -> list[evidence.Entry]:
 def evidence_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Record evidence of a dataset's data before applying (Art. 15).
 
+    Allowed to the registrant's admins and editors and to admins and editors of an
+    agency holding a delegation in force with the scope ``evidence``; sysadmins only
+    as such members.
+
     :param package_id: the dataset
     :param kind: ``full`` (every data file, default) or ``sample`` (a data sample)
     :param manifest: the files' manifest: a list of ``{"path", "bytes", "sha256"}``, its
@@ -147,6 +151,8 @@ def evidence_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
 def agency_delegation_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """A registrant commissions a third-party agency (委托).
 
+    Allowed to the registrant's admins and editors only (sysadmins too only as such).
+
     :param registrant_id: the registrant organization (id or name)
     :param agency_id: the agency organization (``org_kind`` agency; id or name)
     :param scope: list of ``application`` (registration applications) and ``evidence``
@@ -172,7 +178,8 @@ def agency_delegation_create(context: Context, data_dict: DataDict) -> dict[str,
 
 
 def agency_delegation_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
-    """End a delegation early (the registrant, or the agency renouncing it).
+    """End a delegation early: the registrant's or the agency's (renouncing it) admins
+    and editors, or a sysadmin.
 
     :param id: the delegation
     :param reason: required
@@ -200,7 +207,7 @@ def agency_delegation_show(context: Context, data_dict: DataDict) -> dict[str, A
 
 @tk.side_effect_free
 def agency_delegation_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
-    """Delegations of a registrant or of an agency.
+    """Delegations of a registrant or of an agency, those the caller may read.
 
     :param registrant_id: the registrant (id or name), or
     :param agency_id: the agency (id or name)
@@ -218,6 +225,11 @@ def agency_delegation_list(context: Context, data_dict: DataDict) -> list[dict[s
     rows = agencies.listing(registrant_id=data.get("registrant_id"),
                             agency_id=data.get("agency_id"),
                             include_revoked=_bool(data.get("include_revoked")))
+    user = _user(context)
+    if not context.get("ignore_auth"):
+        # An agency's list shown to an official holds their jurisdiction's only.
+        rows = [row for row in rows
+                if agencies.may_view(user, row.registrant_id, row.agency_id)]
     return [agencies.as_dict(row) for row in rows]
 
 

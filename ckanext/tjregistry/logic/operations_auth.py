@@ -1,7 +1,15 @@
-"""Authorization of the evidence, agency-delegation and catalogue actions."""
+"""Authorization of the evidence, agency-delegation and catalogue actions.
+
+Reads follow the registration records' rule (``logic/auth.may_view`` on top of
+``jurisdiction.oversees``): a district's reviewers and officers read the evidence and
+delegations of their district only. Recording evidence and commissioning an agency
+are the registrant's acts (or its agency's): administering the platform does not make
+one a registrant, so these are checked for sysadmins too.
+"""
 from __future__ import annotations
 
 import ckan.model as model
+import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.tjregistry import agencies, evidence, jurisdiction
@@ -25,6 +33,7 @@ def _owner(data_dict: DataDict) -> str | None:
     return package.owner_org if package is not None else None
 
 
+@tk.auth_sysadmins_check
 def evidence_create(context: Context, data_dict: DataDict) -> AuthResult:
     """The registrant's admins and editors, or an agency commissioned for evidence."""
     owner = _owner(data_dict)
@@ -45,17 +54,13 @@ evidence_verify = _evidence_view
 
 
 def evidence_list(context: Context, data_dict: DataDict) -> AuthResult:
-    owner = _owner(data_dict)
-    user = _user(context)
-    if not owner or user is None:
-        return _result(False)
-    if (user.sysadmin or jurisdiction.capacity(user, owner) is not None
-            or agencies.acts_for(user, owner)):
-        return _result(True)
-    return _result(bool(jurisdiction.reviewer_institutions(user)
-                        or jurisdiction.authority_scope(user) is not None))
+    package = model.Package.get((data_dict or {}).get("package_id") or "")
+    if package is None:
+        return _result(False, "数据不存在 / Dataset not found")
+    return _result(evidence.may_read_for(_user(context), package))
 
 
+@tk.auth_sysadmins_check
 def agency_delegation_create(context: Context, data_dict: DataDict) -> AuthResult:
     """The registrant's admins and editors commission an agency."""
     user = _user(context)
@@ -83,9 +88,18 @@ def agency_delegation_show(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def agency_delegation_list(context: Context, data_dict: DataDict) -> AuthResult:
+    """A registrant's delegations: their readers (``agencies.may_view``). An agency's:
+    its members, and officials, who are shown those in their jurisdiction only."""
     data_dict = data_dict or {}
-    return _result(agencies.may_view(_user(context), data_dict.get("registrant_id"),
-                                     data_dict.get("agency_id")))
+    user = _user(context)
+    if data_dict.get("registrant_id"):
+        return _result(agencies.may_view(user, data_dict["registrant_id"],
+                                         data_dict.get("agency_id")))
+    agency_id = data_dict.get("agency_id") or ""
+    return _result(user is not None and (
+        user.sysadmin or jurisdiction.capacity(user, agency_id) is not None
+        or bool(jurisdiction.reviewer_institutions(user))
+        or jurisdiction.authority_scope(user) is not None))
 
 
 def catalogue_entry_list(context: Context, data_dict: DataDict) -> AuthResult:

@@ -57,6 +57,10 @@ class CatalogueImport(tk.BaseModel):
     created = sa.Column(sa.Integer, nullable=False, default=0)
     updated = sa.Column(sa.Integer, nullable=False, default=0)
     unchanged = sa.Column(sa.Integer, nullable=False, default=0)
+    # Entry updated, registration left alone: registered or being handled (locked),
+    # or held by another registrant than the entry now names (other_registrant).
+    locked = sa.Column(sa.Integer, nullable=False, default=0)
+    other_registrant = sa.Column(sa.Integer, nullable=False, default=0)
     catalogue_only = sa.Column(sa.Integer, nullable=False, default=0)
     errors = sa.Column(sa.Integer, nullable=False, default=0)
     created_by = sa.Column(sa.UnicodeText)

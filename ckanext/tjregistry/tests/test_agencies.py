@@ -242,3 +242,90 @@ def test_only_the_registrant_commissions_and_only_the_parties_revoke(world):
             call_as(user, "agency_delegation_revoke", id=delegation["id"], reason="x")
     with pytest.raises(tk.ValidationError):
         call_as(world.hp_clerk, "agency_delegation_revoke", id=delegation["id"], reason=" ")
+
+
+def _district_officer(name: str, district: str) -> dict:
+    authority = make_org(f"{name}-authority", "authority", "district", district,
+                         title=f"{district} 数据主管部门")
+    return make_user(name, authority, capacity="member")
+
+
+def _may(user, action, **data) -> bool:
+    try:
+        call_as(user, action, **data)
+        return True
+    except tk.NotAuthorized:
+        return False
+
+
+def test_delegations_are_read_under_the_registrants_jurisdiction(world, app):
+    """A district's reviewers and officers read the delegations of its registrants only."""
+    hp_officer = _district_officer("hp_officer", "120101")
+    bh_officer = _district_officer("bh_officer", "120116")
+    hp_delegation = delegate(world)
+    bh_delegation = delegate(world, user=world.bh_clerk, registrant_id=world.bh_reg["name"])
+    for user in (world.hp_reviewer, hp_officer, world.city_reviewer, world.officer):
+        assert _may(user, "agency_delegation_show", id=hp_delegation["id"]), user["name"]
+        assert _may(user, "agency_delegation_list", registrant_id="hp-reg"), user["name"]
+    for user in (world.bh_reviewer, bh_officer):
+        assert not _may(user, "agency_delegation_show", id=hp_delegation["id"]), user["name"]
+        assert not _may(user, "agency_delegation_list", registrant_id="hp-reg"), user["name"]
+        assert _may(user, "agency_delegation_show", id=bh_delegation["id"]), user["name"]
+    # The agency's list holds what each official may read.
+    expected = {world.hp_reviewer["name"]: [hp_delegation["id"]],
+                world.bh_reviewer["name"]: [bh_delegation["id"]],
+                world.city_reviewer["name"]: sorted([hp_delegation["id"], bh_delegation["id"]]),
+                world.agent["name"]: sorted([hp_delegation["id"], bh_delegation["id"]])}
+    for name, ids in expected.items():
+        listed = call_as({"name": name}, "agency_delegation_list", agency_id="tj-shulian")
+        assert sorted(d["id"] for d in listed) == ids, name
+    # Through the API: 403 for the other district's reviewer.
+    url = "/api/3/action/agency_delegation_show"
+    assert app.post(url, json={"id": hp_delegation["id"]},
+                    headers={"Authorization": world.bh_reviewer["token"]}).status_code == 403
+    assert app.post(url, json={"id": hp_delegation["id"]},
+                    headers={"Authorization": world.hp_reviewer["token"]}).status_code == 200
+
+
+def test_sysadmins_commission_only_as_the_registrants_staff(world):
+    context = {"user": world.sysadmin["name"]}
+    # Authorization and the action agree (the documented rule: registrant staff only).
+    with pytest.raises(tk.NotAuthorized):
+        tk.check_access("agency_delegation_create", dict(context),
+                        {"registrant_id": world.hp_reg["id"]})
+    with pytest.raises(tk.NotAuthorized):
+        delegate(world, user=world.sysadmin)
+    assert model.Session.query(Delegation).count() == 0
+    helpers.call_action("organization_member_create", {"ignore_auth": True},
+                        id=world.hp_reg["id"], username=world.sysadmin["name"], role="admin")
+    delegation = delegate(world, user=world.sysadmin)
+    assert delegation["in_force"]
+    # Revoking stays open to sysadmins, as documented.
+    helpers.call_action("organization_member_delete",
+                        {"ignore_auth": True, "user": world.sysadmin["name"]},
+                        id=world.hp_reg["id"], username=world.sysadmin["name"])
+    revoked = call_as(world.sysadmin, "agency_delegation_revoke", id=delegation["id"],
+                      reason="平台依法处理")
+    assert revoked["status"] == "revoked"
+
+
+def test_demo_agency_is_commissioned_once_through_the_registrant(world):
+    from ckanext.tjregistry import demo
+
+    password = "Demo-password-2026"
+    demo._ensure_org("hp-education", "和平区教育局", demo._registrant_fields("hp-education",
+                                                                          "120101"))
+    demo._ensure_org(demo.AGENCY[0], demo.AGENCY[1], demo._agency_fields())
+    for name, fullname, org, capacity in demo.USERS:
+        if org in ("hp-education", demo.AGENCY[0]):
+            demo._ensure_user(name, fullname, password)
+            helpers.call_action("organization_member_create", {"ignore_auth": True}, id=org,
+                                username=name, role=capacity)
+    assert demo._ensure_delegation() is True
+    assert demo._ensure_delegation() is False  # idempotent
+    rows = agencies.listing(registrant_id=model.Group.get("hp-education").id)
+    assert len(rows) == 1 and agencies.as_dict(rows[0])["in_force"]
+    assert rows[0].scope == ["application", "evidence"]
+    assert rows[0].created_by == model.User.get("hp_edu_clerk").id
+    assert agencies.acts_for(model.User.get("agency_clerk"), rows[0].registrant_id,
+                             agencies.EVIDENCE)

@@ -4,6 +4,7 @@ history still verify. The CKAN command line runs in subprocesses against each in
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -17,6 +18,7 @@ import textwrap
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Iterator
 
 import psycopg2
 import pytest
@@ -43,6 +45,7 @@ CKAN = os.path.join(os.path.dirname(sys.executable), "ckan")
 SAMPLE = {"样本.csv": b"trip,route\n1,8\n", "readme.txt": b"sample of the bus data\n"}
 RESOURCE_FILE = "id,name\n1,和平路小学\n".encode()
 ATTORNEY = b"%PDF-1.4 power of attorney"
+OPERATOR_PASSWORD = "Local-operator-2026"
 # The hashed fields of a history event, as the archive's README lists them.
 HASHED = ("id", "subject", "application_id", "package_id", "action", "from_state", "to_state",
           "actor_id", "role", "institution_id", "note", "data", "created", "prev_hash")
@@ -52,9 +55,10 @@ def upload(name: str, content: bytes) -> FileStorage:
     return FileStorage(stream=io.BytesIO(content), filename=name)
 
 
-def run_ckan(env: dict[str, str], *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def run_ckan(env: dict[str, str], *args: str, check: bool = True,
+             input: str | None = None) -> subprocess.CompletedProcess:
     result = subprocess.run([CKAN, "-c", os.path.join(ROOT, "test.ini"), *args], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=900)
+                            env=env, capture_output=True, text=True, timeout=900, input=input)
     if check and result.returncode != 0:
         raise AssertionError(f"ckan {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result
@@ -67,9 +71,9 @@ def _replace_last(url: str, name: str) -> str:
     return url.rsplit("/", 1)[0] + "/" + name
 
 
-@pytest.fixture
-def fresh_instance(tmp_path):
-    """A new PostgreSQL database and Solr core, initialised by `ckan db init`."""
+@contextlib.contextmanager
+def new_instance(tmp_path, initialise: bool = True) -> Iterator[dict[str, str]]:
+    """A new PostgreSQL database and Solr core, initialised by `ckan db init` or not."""
     suffix = uuid.uuid4().hex[:8]
     db, core = f"tjr_ops_restore_{suffix}", f"ckan_ops_restore_{suffix}"
     subprocess.run(["bash", "services/stack.sh", "ensure-db", db], cwd=ROOT, check=True,
@@ -79,11 +83,12 @@ def fresh_instance(tmp_path):
     db_url = _replace_last(os.environ["CKAN_SQLALCHEMY_URL"], db)
     solr_url = _replace_last(os.environ["CKAN_SOLR_URL"], core)
     env = dict(os.environ, CKAN_SQLALCHEMY_URL=db_url, CKAN_SOLR_URL=solr_url,
-               CKAN_STORAGE_PATH=str(tmp_path / "restored-storage"),
+               CKAN_STORAGE_PATH=str(tmp_path / f"restored-storage-{suffix}"),
                CKAN_INI=os.path.join(ROOT, "test.ini"))
     os.makedirs(env["CKAN_STORAGE_PATH"])
     try:
-        run_ckan(env, "db", "init")
+        if initialise:
+            run_ckan(env, "db", "init")
         yield env
     finally:
         parsed = urllib.parse.urlsplit(db_url)
@@ -100,6 +105,13 @@ def fresh_instance(tmp_path):
         query = urllib.parse.urlencode({"action": "UNLOAD", "core": core, "deleteIndex": "true",
                                         "deleteDataDir": "true", "deleteInstanceDir": "true"})
         urllib.request.urlopen(f"{base}/admin/cores?{query}", timeout=60).read()
+
+
+@pytest.fixture
+def fresh_instance(tmp_path):
+    """A new database and Solr core initialised by `ckan db init`."""
+    with new_instance(tmp_path) as env:
+        yield env
 
 
 # ----------------------------------------------------------------- the source ---
@@ -321,6 +333,10 @@ VERIFY_RESTORED = textwrap.dedent("""
             "history_events_for_registered": len(history_events),
             "deleted_state": tk.get_action("package_show")(
                 dict(context), {"id": args["deleted"]})["state"],
+            "operators": {name: [user.id, user.sysadmin, user.state,
+                                 user.validate_password(args["operator_password"])]
+                          for name in ("tjsysadmin", "ops_admin")
+                          for user in [model.User.get(name)]},
         }))
 """)
 
@@ -339,6 +355,14 @@ def test_backup_then_restore_into_a_fresh_database_and_solr_core(tmp_path, fresh
     assert run_ckan(fresh_instance, "tjregistry", "restore", "--check-only",
                     archive_path).returncode == 0
 
+    # The production image's first start creates a sysadmin (CKAN_SYSADMIN_*): here one
+    # with the name of an archived sysadmin and one the archive does not know.
+    for name in ("tjsysadmin", "ops_admin"):
+        run_ckan(fresh_instance, "sysadmin", "add", name, f"email={name}@example.gov.cn",
+                 f"password={OPERATOR_PASSWORD}", input="y\n")
+    local_id = run_ckan(fresh_instance, "sysadmin", "list").stdout
+    assert "name=tjsysadmin" in local_id and source["world"].sysadmin["id"] not in local_id
+
     restored = run_ckan(fresh_instance, "tjregistry", "restore", archive_path)
     assert f"history: {source['history_length']} events, intact" in restored.stdout
     assert "certificates: valid 1" in restored.stdout
@@ -348,7 +372,8 @@ def test_backup_then_restore_into_a_fresh_database_and_solr_core(tmp_path, fresh
             "evidence": source["evidence"]["number"], "delegation": source["delegation"]["id"],
             "resource": source["resource"]["id"], "deleted": source["deleted"]["id"],
             "code": source["code"], "pdf": str(tmp_path / "certificate.pdf"),
-            "sample": {k: v.decode("latin-1") for k, v in SAMPLE.items()}}
+            "sample": {k: v.decode("latin-1") for k, v in SAMPLE.items()},
+            "operator_password": OPERATOR_PASSWORD}
     checked = subprocess.run([sys.executable, "-c", VERIFY_RESTORED, json.dumps(args)],
                              cwd=ROOT, env=fresh_instance, capture_output=True, text=True,
                              timeout=600)
@@ -376,11 +401,43 @@ def test_backup_then_restore_into_a_fresh_database_and_solr_core(tmp_path, fresh
             "registration_history", {"user": source["world"].sysadmin["name"]},
             package_id=source["registered"]["id"])),
         "deleted_state": "deleted",
+        # The archived account takes the place of the local one of the same name, which
+        # keeps its password and rights; the other local sysadmin stays as it was.
+        "operators": {"tjsysadmin": [source["world"].sysadmin["id"], True, "active", True],
+                      "ops_admin": [facts["operators"]["ops_admin"][0], True, "active", True]},
     }
 
     # A second restore finds the instance no longer empty and changes nothing.
     again = run_ckan(fresh_instance, "tjregistry", "restore", archive_path, check=False)
     assert again.returncode != 0 and "empty instance" in again.stderr
+    assert "datasets exist" in again.stderr and "other than the site user and sysadmins" \
+        in again.stderr
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_restore_into_a_database_never_initialised_says_to_run_db_init(tmp_path):
+    archive_path = str(tmp_path / "b.tar")
+    backup.create(archive_path)
+    with new_instance(tmp_path, initialise=False) as env:
+        refused = run_ckan(env, "tjregistry", "restore", archive_path, check=False)
+        assert refused.returncode != 0
+        assert "The database is not initialised" in refused.stderr
+        assert "Run `ckan db init` first" in refused.stderr
+        # After `ckan db init` the same archive restores.
+        run_ckan(env, "db", "init")
+        restored = run_ckan(env, "tjregistry", "restore", archive_path)
+        assert "history: 0 events, intact" in restored.stdout
+
+
+@pytest.mark.usefixtures("clean_db")
+def test_an_instance_with_only_the_site_user_and_sysadmins_is_empty():
+    from ckan.tests import factories
+
+    helpers.call_action("get_site_user", {"ignore_auth": True})
+    factories.Sysadmin(name="docker_admin")
+    assert backup.emptiness_problems() == []
+    factories.User(name="someone")
+    assert backup.emptiness_problems() == ["user accounts other than sysadmins exist (someone)"]
 
 
 @pytest.mark.usefixtures("clean_db", "clean_index")

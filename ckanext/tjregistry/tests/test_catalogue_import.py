@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import openpyxl
 import pytest
@@ -192,6 +193,9 @@ def test_a_registration_being_handled_is_not_changed_by_a_reimport(world, tmp_pa
     assert helpers.call_action("package_show", id=package.id)["title"] == "和平区中小学名录"
     assert model.Session.get(CatalogueEntry, "120101-JY-0001").title == "改名后的名录"
     assert read_report(tmp_path / "r2.csv")[0]["结果 status"] == "locked"
+    run = (model.Session.query(CatalogueImport).order_by(CatalogueImport.started.desc())
+           .first())
+    assert (run.rows, run.unchanged, run.locked, run.other_registrant) == (1, 0, 1, 0)
 
 
 def test_xlsx_and_gb18030_csv_import_the_same(world, tmp_path):
@@ -256,3 +260,114 @@ def test_catalogue_entries_without_registration_are_listed(world, tmp_path):
     for user in (world.outsider, world.hp_clerk, None):
         with pytest.raises(tk.NotAuthorized):
             call_as(user, "catalogue_entry_list")
+
+
+# Full-width punctuation, as typed in Chinese spreadsheets (written as escapes so that
+# no editor turns them into ASCII).
+FULL_COMMA, FULL_SEMICOLON, ENUMERATION_COMMA = "\uff0c", "\uff1b", "\u3001"
+
+
+def test_full_width_separators_are_accepted_like_ascii_ones(world, tmp_path):
+    rows = [
+        row("120101-JY-0101", "全角分隔符", **{
+            "数据量(条)": f"1{FULL_COMMA}234{FULL_COMMA}567",
+            "覆盖区域": f"和平区{FULL_COMMA}滨海新区{FULL_SEMICOLON}120103",
+            "关键词": f"学校{FULL_COMMA}教育{FULL_SEMICOLON}基础教育{ENUMERATION_COMMA}名录"}),
+        row("120101-JY-0102", "半角分隔符", **{
+            "数据量(条)": "1,234,567", "覆盖区域": "和平区,滨海新区;120103",
+            "关键词": "学校,教育;基础教育、名录"}),
+        row("120101-JY-0103", "千位分隔符位置不对", **{"数据量(条)": f"12{FULL_COMMA}34"}),
+    ]
+    summary = catalogue_import.run(write_csv(tmp_path / "c.csv", rows),
+                                   report_path=str(tmp_path / "r.csv"))
+    assert summary.counts == {"created": 2, "error": 1}
+    packages = drafts()
+    shown = [helpers.call_action("package_show", id=packages[code].id)
+             for code in ("120101-JY-0101", "120101-JY-0102")]
+    for dataset in shown:
+        assert dataset["data_scale_records"] == 1234567
+        assert dataset["spatial"] == ["120101", "120103", "120116"]
+        assert sorted(tag["name"] for tag in dataset["tags"]) == ["名录", "基础教育", "学校",
+                                                                   "教育"]
+    error = read_report(tmp_path / "r.csv")[2]
+    assert error["结果 status"] == "error"
+    assert "misplaced thousands separator" in error["错误 errors"]
+
+
+def test_a_draft_of_another_registrant_has_its_own_status(world, tmp_path):
+    path = write_csv(tmp_path / "c.csv", [row("120101-JY-0001", "和平区中小学名录")])
+    catalogue_import.run(path, report_path=str(tmp_path / "r1.csv"))
+    package = drafts()["120101-JY-0001"]
+    # The catalogue now names another provider for the same code.
+    path = write_csv(tmp_path / "c.csv", [row("120101-JY-0001", "改由滨海新区提供",
+                                              provider="滨海新区生态环境局")])
+    summary = catalogue_import.run(path, report_path=str(tmp_path / "r2.csv"))
+    assert summary.counts == {"other_registrant": 1}
+    line = read_report(tmp_path / "r2.csv")[0]
+    assert line["结果 status"] == "other_registrant"
+    assert "belongs to another registrant" in line["说明 meaning"]
+    assert "另一登记主体" in line["说明 meaning"]
+    shown = helpers.call_action("package_show", id=package.id)
+    assert (shown["title"], shown["owner_org"]) == ("和平区中小学名录", world.hp_reg["id"])
+    run = (model.Session.query(CatalogueImport).order_by(CatalogueImport.started.desc())
+           .first())
+    assert (run.rows, run.unchanged, run.locked, run.other_registrant) == (1, 0, 0, 1)
+
+
+def test_an_unknown_importing_user_is_refused_before_anything_is_written(world, tmp_path, cli):
+    path = write_csv(tmp_path / "c.csv", ROWS[:2])
+    with pytest.raises(catalogue_import.UnknownUser, match="nobody"):
+        catalogue_import.run(path, report_path=str(tmp_path / "r.csv"), user_name="nobody")
+    result = cli.invoke(ckan_command, ["tjregistry", "catalogue", "import", path,
+                                       "--user", "nobody"])
+    assert result.exit_code != 0 and "No active user account 'nobody'" in result.output
+    assert model.Session.query(CatalogueImport).count() == 0
+    assert model.Session.query(CatalogueEntry).count() == 0
+    assert not (tmp_path / "r.csv").exists()
+
+    catalogue_import.run(path, report_path=str(tmp_path / "r.csv"),
+                         user_name=world.city_reviewer["name"])
+    run = model.Session.query(CatalogueImport).one()
+    assert run.created_by == world.city_reviewer["id"]
+    event = model.Session.query(Event).filter(Event.subject == "catalogue").one()
+    assert event.actor_id == world.city_reviewer["id"]
+
+
+def test_report_rows_are_the_spreadsheets_row_numbers(world, tmp_path):
+    # XLSX: two blank rows above the header, a blank row between entries.
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for index, name in enumerate(HEADER, start=1):
+        sheet.cell(row=3, column=index, value=name)
+    for sheet_row, values in ((4, ROWS[0]), (6, ROWS[4]), (7, ROWS[1])):
+        for index, value in enumerate(values, start=1):
+            sheet.cell(row=sheet_row, column=index, value=value)
+    xlsx = tmp_path / "目录.xlsx"
+    workbook.save(xlsx)
+    catalogue_import.run(str(xlsx), report_path=str(tmp_path / "x.csv"))
+    by_code = {line["目录编码 code"]: line for line in read_report(tmp_path / "x.csv")}
+    sheet = openpyxl.load_workbook(xlsx).active
+    where = {sheet.cell(row=n, column=1).value: n for n in range(1, sheet.max_row + 1)}
+    assert {code: int(line["行号 row"]) for code, line in by_code.items()} == {
+        code: where[code] for code in ("120101-JY-0001", "120101-JY-0003", "120101-JY-0002")}
+    assert by_code["120101-JY-0003"]["结果 status"] == "error"
+    assert model.Session.get(CatalogueEntry, "120101-JY-0002").source_row == 7
+
+    # CSV: a blank line above the header and a quoted summary over three lines; a
+    # spreadsheet shows that record as one row.
+    summary = "第一段。\r\n第二段。\n第三段。"
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow([])
+    writer.writerow(HEADER)
+    writer.writerow(row("120101-JY-0201", "多行摘要", **{"资源摘要": summary}))
+    writer.writerow(row("120101-JY-0202", "更新周期写错", 更新周期="偶尔"))
+    writer.writerow(row("120101-JY-0203", "第三条"))
+    path = tmp_path / "multiline.csv"
+    path.write_bytes(text.getvalue().encode("utf-8-sig"))
+    catalogue_import.run(str(path), report_path=str(tmp_path / "m.csv"))
+    numbers = {line["目录编码 code"]: line["行号 row"] for line in read_report(tmp_path / "m.csv")}
+    assert numbers == {"120101-JY-0201": "3", "120101-JY-0202": "4", "120101-JY-0203": "5"}
+    # The line breaks inside the quoted field are kept.
+    notes = helpers.call_action("package_show", id=drafts()["120101-JY-0201"].id)["notes"]
+    assert notes.splitlines() == ["第一段。", "第二段。", "第三段。"]

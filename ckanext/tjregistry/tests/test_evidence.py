@@ -14,11 +14,21 @@ from werkzeug.datastructures import FileStorage
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
+from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import evidence, history
+from ckanext.tjregistry import demo_workflow, evidence, history
 from ckanext.tjregistry.model import Application, Event
 from ckanext.tjregistry.model.evidence import Evidence
-from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    REGISTRANT_FILE,
+    build_world,
+    call_as,
+    make_dataset,
+    make_org,
+    make_user,
+    set_org_fields,
+    submit,
+)
 
 FILES = {"2025/trips.csv": b"id,route\n1,8\n2,9\n", "readme.txt": "公交线路数据\n".encode()}
 EXTERNAL_EVIDENCE = {"evidence_provider": "某存证服务机构", "evidence_time": "2025-02-20T10:30:00",
@@ -270,3 +280,121 @@ def test_data_outside_authorised_operation_needs_no_evidence(world):
     dataset = make_dataset(world.hp_reg)
     assert submit(world.hp_clerk, dataset)["state"] == "submitted"
     assert model.Session.query(Evidence).count() == 0
+
+
+# ------------------------------------------------------------- jurisdiction ---
+
+
+def _district_officer(name: str, district: str) -> dict:
+    """An officer of a district data authority (read-only oversight of its district)."""
+    authority = make_org(f"{name}-authority", "authority", "district", district,
+                         title=f"{district} 数据主管部门")
+    return make_user(name, authority, capacity="member")
+
+
+def _may(user: dict, action: str, **data) -> bool:
+    try:
+        call_as(user, action, **data)
+        return True
+    except tk.NotAuthorized:
+        return False
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_evidence_is_read_under_the_registration_jurisdiction(world, app):
+    """A district's reviewers and officers read their district's evidence only, before
+    and after applying, exactly as they may read the registration records."""
+    hp_officer = _district_officer("hp_officer", "120101")
+    bh_officer = _district_officer("bh_officer", "120116")
+    dataset = make_dataset(world.hp_reg, **AUTHORISED)
+    record = call_as(world.hp_clerk, "evidence_create", package_id=dataset["id"],
+                     manifest=manifest_of(FILES))
+    readers = (world.hp_reviewer, world.city_reviewer, world.officer, hp_officer)
+    others = (world.bh_reviewer, bh_officer, world.bh_clerk)
+    reads = (("evidence_show", {"id": record["number"]}),
+             ("evidence_verify", {"id": record["number"], "manifest": manifest_of(FILES)}),
+             ("evidence_list", {"package_id": dataset["id"]}))
+
+    def check() -> None:
+        for action, data in reads:
+            assert [_may(user, action, **data) for user in readers] == [True] * 4, action
+            assert [_may(user, action, **data) for user in others] == [False] * 3, action
+
+    check()  # before applying: the institution the application will go to
+    application = submit(world.hp_clerk, dataset)
+    assert application["institution"]["id"] == world.hp_inst["id"]
+    check()
+    for user in readers + others[:2]:
+        assert _may(user, "registration_show", id=application["id"]) == _may(
+            user, "evidence_show", id=record["number"]), user["name"]
+    # Through the API: 403 for the other district's reviewer, 200 for this one.
+    url = "/api/3/action/evidence_show"
+    assert app.post(url, json={"id": record["number"]},
+                    headers={"Authorization": world.bh_reviewer["token"]}).status_code == 403
+    shown = app.post(url, json={"id": record["number"]},
+                     headers={"Authorization": world.hp_reviewer["token"]})
+    assert shown.status_code == 200 and shown.json["result"]["number"] == record["number"]
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_cross_district_data_is_read_by_the_city_institution(world):
+    """Data covering another district goes to the city institution (Art. 7): the
+    registrant's district reviewer no longer reads its evidence, like its application."""
+    dataset = make_dataset(world.hp_reg, spatial=["120101", "120116"])
+    record = call_as(world.hp_clerk, "evidence_create", package_id=dataset["id"],
+                     manifest=manifest_of(FILES))
+    application = submit(world.hp_clerk, dataset)
+    assert application["institution"]["id"] == world.city_inst["id"]
+    for user, allowed in ((world.city_reviewer, True), (world.officer, True),
+                          (world.hp_clerk, True), (world.hp_reviewer, False),
+                          (world.bh_reviewer, False)):
+        assert _may(user, "evidence_show", id=record["number"]) is allowed, user["name"]
+        assert _may(user, "registration_show", id=application["id"]) is allowed, user["name"]
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_sysadmins_record_evidence_only_as_the_registrants_staff(world):
+    dataset = make_dataset(world.hp_reg, **AUTHORISED)
+    context = {"user": world.sysadmin["name"]}
+    # Authorization and the action agree: refused before anything is written.
+    with pytest.raises(tk.NotAuthorized):
+        tk.check_access("evidence_create", dict(context), {"package_id": dataset["id"]})
+    with pytest.raises(tk.NotAuthorized):
+        call_as(world.sysadmin, "evidence_create", package_id=dataset["id"],
+                manifest=manifest_of(FILES))
+    assert model.Session.query(Evidence).count() == 0
+    # As an editor of the registrant, a sysadmin records evidence like its staff.
+    helpers.call_action("organization_member_create", {"ignore_auth": True},
+                        id=world.hp_reg["id"], username=world.sysadmin["name"], role="editor")
+    tk.check_access("evidence_create", dict(context), {"package_id": dataset["id"]})
+    record = call_as(world.sysadmin, "evidence_create", package_id=dataset["id"],
+                     manifest=manifest_of(FILES))
+    assert record["made_by"]["id"] == world.hp_reg["id"]
+    # Reading stays open to sysadmins.
+    assert call_as(world.sysadmin, "evidence_list", package_id=dataset["id"])[0]["number"] == \
+        record["number"]
+
+
+# -------------------------------------------------------------- demo data ---
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_demo_evidences_authorised_operation_data_before_submitting():
+    for name in ("tj-data-center", "tj-transport"):
+        org = factories.Organization(name=name, title=name)
+        set_org_fields(org["id"], **REGISTRANT_FILE)
+    make_user("transport_clerk", {"id": model.Group.get("tj-transport").id})
+    make_user("reviewer_city", {"id": model.Group.get("tj-data-center").id})
+    operated = make_dataset({"id": model.Group.get("tj-transport").id},
+                            name="tj-transport-res-01", **AUTHORISED)
+
+    summary = demo_workflow.load()
+    assert not any("stopped" in line for line in summary), summary
+    application = model.Session.query(Application).filter_by(package_id=operated["id"]).one()
+    record = model.Session.query(Evidence).filter_by(package_id=operated["id"]).one()
+    assert record.created_by == model.User.get("transport_clerk").id
+    assert record.created <= application.submitted_at
+    assert evidence.record_intact(record)
+    # Loading again records no second evidence.
+    assert demo_workflow.load() == []
+    assert model.Session.query(Evidence).count() == 1
