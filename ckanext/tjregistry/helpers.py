@@ -6,6 +6,7 @@ from typing import Any
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry import access, metadata, vocabularies
+from ckanext.tjregistry.entity_labels import humanize_entity_type
 from ckanext.tjregistry.workflow_ui import (
     tjregistry_wf_ground,
     tjregistry_wf_label,
@@ -67,6 +68,7 @@ def tjregistry_publicity_terms() -> dict[str, Any]:
 
 
 __all__: list[str] = [
+    "humanize_entity_type",  # chained: CKAN's own, for the registration dataset types
     "tjregistry_field_groups",
     "tjregistry_is_sysadmin",
     "tjregistry_may_see_statistics",

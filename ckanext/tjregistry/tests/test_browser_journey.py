@@ -138,14 +138,6 @@ class Browser:
         except TimeoutException:
             raise self._failure(f"{css!r} did not appear") from None
 
-    def wait_text(self, css: str, text: str, timeout: float = WAIT_SECONDS) -> WebElement:
-        try:
-            WebDriverWait(self.driver, timeout).until(
-                ec.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
-        except TimeoutException:
-            raise self._failure(f"{css!r} did not show {text!r}") from None
-        return self.driver.find_element(By.CSS_SELECTOR, css)
-
     def open(self, path: str, ready: str) -> WebElement:
         self.driver.get(self.server.url(path))
         return self.wait(ready)
@@ -213,10 +205,14 @@ class Browser:
     # -- screenshots
     def screenshot(self, name: str) -> Path:
         """The whole page (up to 6000 pixels high): the window is stretched to fit it."""
-        height = self.driver.execute_script(
-            "return document.documentElement.scrollHeight;")
-        self.driver.set_window_size(WINDOW[0], min(max(height, WINDOW[1]), 6000))
+        height, frame = self.driver.execute_script(
+            "window.scrollTo({top: 0, left: 0, behavior: 'instant'});"
+            "return [document.documentElement.scrollHeight,"
+            " window.outerHeight - window.innerHeight];")
+        self.driver.set_window_size(WINDOW[0], min(max(height + frame, WINDOW[1]), 6000))
         try:
+            self.driver.execute_script(
+                "window.scrollTo({top: 0, left: 0, behavior: 'instant'});")
             target = self.shots / name
             assert self.driver.save_screenshot(str(target)), name
         finally:
@@ -273,6 +269,8 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
     # 1. The clerk of 和平区教育局 creates the data resource in CKAN's dataset form ...
     browser.login(clerk)
     browser.open("/data-resource/new", "form#dataset-edit #field-title")
+    crumbs = [item.text for item in driver.find_elements(By.CSS_SELECTOR, ".breadcrumb li")]
+    assert crumbs[-2:] == ["公共数据资源", "新建公共数据资源"], crumbs
     browser.type("#field-title", DATASET_TITLE)
     # The URL slug preview (CKAN's JavaScript) cannot make a slug of Chinese: edit it.
     edit_slug = browser.wait(".slug-preview button")
@@ -315,6 +313,7 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
                      "#tjr-registration-box")
     assert browser.path() == f"/data-resource/{DATASET_NAME}"
     assert browser.find("#tjr-registration-box .tjr-status").text == "未登记"
+    assert "Data-resource" not in browser.find("body").text  # the type has its Chinese name
     shown = _dataset(clerk, DATASET_NAME)
     assert (shown["state"], shown["type"], shown["owner_org"], shown["private"]) == (
         "active", "data-resource", world.hp_reg["id"], False)

@@ -89,17 +89,21 @@ def _assert_shown(shown: dict[str, Any], sent: dict[str, Any]) -> None:
 @pytest.mark.parametrize("prefix,texts", [
     ("", ["基本信息", "数据内容与规模", "共享、开放与授权运营", "存证信息(不公开)", "共享属性",
           "有条件共享", "无条件开放", "和平区", "交通运输、仓储和邮政业", "提交登记申请前必须填写",
-          "是否纳入授权运营"]),
+          "是否纳入授权运营", "新建公共数据资源"]),
     ("/en", ["Basic information", "Content and scale", "Evidence storage (not public)",
              "Sharing attribute", "Conditionally shared", "Unconditionally open",
              "Heping District", "Transport, storage and postal services",
              "Required before the registration can be submitted",
-             "Within authorised operation"]),
+             "Within authorised operation", "Create public data resource"]),
 ])
 def test_new_resource_form_is_grouped_and_bilingual(app, people, prefix: str, texts: list):
     page = app.get(f"{prefix}/data-resource/new", headers=people["editor"]["headers"]).body
     for text in texts:
         assert text in page, text
+    # The type is named, not its machine name (CKAN's default); in Chinese everywhere.
+    assert "Data-resource" not in page
+    if not prefix:
+        assert "Data-Resource" not in page
     for name in ("share_type", "open_platform_url", "evidence_hash", "spatial",
                  "data_scale_records", "in_authorized_operation", "evidence_time"):
         assert f'name="{name}"' in page, name
