@@ -4,21 +4,65 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
+
+import ckan.model as model
+import ckan.plugins
+from ckan.tests import factories
 
 from ckanext.tjregistry.tests import live_server
+
+_MIGRATED_PLUGINS = ("activity", "tjregistry")
+_schema_ready = False
+
+
+def _truncate_everything() -> None:
+    """Empty every table of the test database except the migration bookkeeping,
+    in one statement (much faster than CKAN's table-by-table DELETE)."""
+    model.Session.remove()
+    engine = model.meta.engine
+    assert engine is not None
+    with engine.begin() as connection:
+        names = [name for name in sa.inspect(connection).get_table_names()
+                 if not name.endswith("alembic_version")]
+        quoted = ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
+        connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
 def clean_db(reset_db, migrate_db_for):
-    """Reset CKAN's tables and re-create this extension's and activity's tables."""
-    reset_db()
-    migrate_db_for("activity")
-    migrate_db_for("tjregistry")
+    """An empty database with CKAN's, activity's and this extension's tables.
+
+    The first use in a test session rebuilds the schema the CKAN way (drop, CKAN
+    migrations, then the plugins' migrations); later uses only empty the tables.
+    """
+    global _schema_ready
+    if not _schema_ready:
+        reset_db()
+        for plugin in _MIGRATED_PLUGINS:
+            migrate_db_for(plugin)
+        _schema_ready = True
+    else:
+        _truncate_everything()
+        factories.fake.unique.clear()
+
+
+@pytest.fixture(scope="session")
+def _plugins_of_test_ini() -> Iterator[None]:
+    """test.ini's plugins, loaded once: CKAN's pytest plugin unloads every plugin before
+    the test loop, and reloading them for each test (``with_plugins``) re-runs every
+    plugin's ``update_config`` and re-parses all schemas three times per test."""
+    ckan.plugins.load_all()
+    yield
+    ckan.plugins.unload_non_system_plugins()
 
 
 @pytest.fixture(autouse=True)
-def _load_plugins(with_plugins):
-    """CKAN's plugin unloads every plugin before the test loop; load test.ini's set."""
+def _load_plugins(_plugins_of_test_ini, ckan_config):
+    """Each test sees the configuration as the plugins left it, with its own
+    ``ckan_config`` marks applied; ``ckan_config`` restores it afterwards. Options set
+    by marks are read when used, as this extension's are (``app`` also reloads the
+    plugins, through ``make_app``)."""
     yield
 
 
