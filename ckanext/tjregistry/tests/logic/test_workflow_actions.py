@@ -437,10 +437,12 @@ def test_two_reviewers_at_the_same_moment_exactly_one_succeeds(world):
         finally:
             model.Session.remove()
 
+    # Both transitions leave only from "submitted", so whichever commits first makes the
+    # other illegal (a refusal, also allowed after acceptance, would not be a conflict).
     threads = [
         threading.Thread(target=act, args=("city_reviewer", "registration_accept", {})),
-        threading.Thread(target=act, args=("city_reviewer2", "registration_refuse",
-                                           {"ground": "duplicate", "reasons": "重复"})),
+        threading.Thread(target=act, args=("city_reviewer2", "registration_request_supplement",
+                                           {"items": ["补充数据样例"]})),
     ]
     for thread in threads:
         thread.start()
@@ -449,7 +451,7 @@ def test_two_reviewers_at_the_same_moment_exactly_one_succeeds(world):
     assert sorted(results.values()) == ["conflict:state", "ok"], results
     winner = next(name for name, result in results.items() if result == "ok")
     state = model.Session.get(Application, app["id"]).state
-    assert state == ("accepted" if winner == "city_reviewer" else "refused")
+    assert state == ("accepted" if winner == "city_reviewer" else "supplement_requested")
     assert model.Session.query(Event).filter_by(application_id=app["id"]).count() == 2
     assert history.verify().ok
 
