@@ -221,7 +221,15 @@ def _read_csv(path: str) -> tuple[list[str], Rows]:
         raise ImportFileError("无法识别文件编码(应为 UTF-8 或 GB18030) / Unknown encoding: "
                               "use UTF-8 or GB18030")
     # newline="": line breaks inside quoted fields stay part of the field (csv module).
-    return _header_and_rows(csv.reader(io.StringIO(text, newline="")))
+    return _header_and_rows(_csv_records(csv.reader(io.StringIO(text, newline=""))))
+
+
+def _csv_records(reader: Any) -> Iterator[list[str]]:
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise ImportFileError(f"CSV 格式错误(第 {reader.line_num} 行附近) / Malformed CSV near "
+                              f"line {reader.line_num}: {error}") from None
 
 
 def _read_xlsx(path: str) -> tuple[list[str], Rows]:

@@ -112,6 +112,14 @@ def test_first_import_prefills_drafts_and_reports_every_row(world, tmp_path):
     assert first["registration_status"] == "unregistered"
     # Found by credit code, without a name.
     assert packages["120101-JY-0002"].owner_org == world.hp_reg["id"]
+    # The drafts are in the search index (sent to Solr together, once each).
+    found = helpers.call_action("package_search", {"user": world.sysadmin["name"]},
+                                q="name:gdc-*", include_drafts=True, include_private=True,
+                                fl="name,title,state,owner_org")
+    assert found["count"] == 3
+    assert {r["name"]: r["state"] for r in found["results"]} == {
+        "gdc-120101-jy-0001": "draft", "gdc-120101-jy-0002": "draft",
+        "gdc-120116-hb-0001": "draft"}
     air = helpers.call_action("package_show", id=packages["120116-HB-0001"].id)
     assert air["owner_org"] == world.bh_reg["id"] and air["spatial"] == ["120101", "120116"]
 
@@ -217,6 +225,16 @@ def test_files_without_the_required_columns_are_refused(world, tmp_path, header,
     path = write_csv(tmp_path / "bad.csv", [["x"] * len(header)], header=header)
     with pytest.raises(catalogue_import.ImportFileError, match=message):
         catalogue_import.run(path)
+    assert model.Session.query(CatalogueEntry).count() == 0
+
+
+def test_a_malformed_csv_is_refused_with_the_line(world, tmp_path, cli):
+    path = tmp_path / "huge.csv"
+    rows = [row("120101-JY-0301", "正常"), row("120101-JY-0302", "x" * 140_000)]
+    write_csv(path, rows)
+    result = cli.invoke(ckan_command, ["tjregistry", "catalogue", "import", str(path)])
+    assert result.exit_code != 0
+    assert "Malformed CSV near line 3" in result.output and "CSV 格式错误" in result.output
     assert model.Session.query(CatalogueEntry).count() == 0
 
 
