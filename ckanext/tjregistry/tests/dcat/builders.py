@@ -166,7 +166,8 @@ def change(clerk: dict[str, Any], reviewer: dict[str, Any], dataset: dict[str, A
     """A change registration (变更登记) of ``dataset``, through to its new certificate."""
     _decide(reviewer, submit(clerk, dataset, application_type="change", proposed=proposed))
     shown = helpers.call_action("package_show", id=dataset["id"])
-    assert all(shown[key] == value for key, value in proposed.items())
+    assert all(shown[key] == value for key, value in proposed.items()), (
+        {key: shown.get(key) for key in proposed}, shown["registration_status"])
     assert shown["registration_status"] == "registered"
     return shown
 
