@@ -936,8 +936,13 @@ def _apply_proposed(ctx: dict[str, Any]) -> None:
     data["id"] = app.package_id
     user = ctx["actor"].user
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    # return_id_only: with defer_commit alone, CKAN 2.12.0's package_update rolls back the
+    # savepoint holding the new version (its commit branch is skipped when the commit is
+    # deferred); asking only for the id returns before that, leaving the version to our commit.
+    # The index is refreshed after the commit (see _finish).
     tk.get_action("package_update")(
-        {"ignore_auth": True, "defer_commit": True, "tjregistry_apply_application": app.id,
+        {"ignore_auth": True, "defer_commit": True, "return_id_only": True,
+         "tjregistry_apply_application": app.id,
          "user": user.name if user else site_user["name"]}, data)
 
 
