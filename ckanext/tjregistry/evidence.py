@@ -398,8 +398,11 @@ def _fill_dataset_fields(package: model.Package, evidence: Evidence, maker: Make
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
     # An aware time: the field's validator stores it in the platform's local time.
     moment = evidence.created.replace(tzinfo=dt.timezone.utc)
+    # return_id_only: with defer_commit alone, CKAN 2.12.0's package_update rolls back
+    # its own savepoint and the patch is lost.
     tk.get_action("package_patch")(
-        {"ignore_auth": True, "defer_commit": True, "user": site_user["name"]},
+        {"ignore_auth": True, "defer_commit": True, "return_id_only": True,
+         "user": site_user["name"]},
         {"id": package.id, "evidence_provider": provider.title if provider else maker.org_id,
          "evidence_time": moment.isoformat(), "evidence_hash": f"sha256:{evidence.manifest_sha256}",
          "evidence_cert_no": evidence.number})
