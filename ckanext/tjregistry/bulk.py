@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+import ckan.logic as logic
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import search
@@ -66,11 +67,18 @@ def index(package_ids: Iterable[str]) -> None:
     package_index = search.index_for(model.Package)
     context = {"ignore_auth": True, "validate": False, "use_cache": False}
     collector = _DocumentCollector(search_index.make_connection())
+    # CKAN 2.12 indexes the dataset under both show schemas and provides the pair.
+    both_schemas = getattr(logic, "package_show_default_and_custom_schemas", None)
     with _collecting(collector):
         for package_id in ids:
-            package_index.update_dict(
-                tk.get_action("package_show")(dict(context), {"id": package_id}),
-                defer_commit=True)
+            if both_schemas is not None:
+                default, custom = both_schemas(dict(context), package_id)
+                package_index.update_dict(dict(default, with_custom_schema=custom),
+                                          defer_commit=True)
+            else:
+                package_index.update_dict(
+                    tk.get_action("package_show")(dict(context), {"id": package_id}),
+                    defer_commit=True)
     if collector.documents:
         try:
             collector.connection.add(docs=collector.documents, commit=False)

@@ -31,6 +31,7 @@ import yaml
 from psycopg2 import sql
 from rq import Worker
 
+import ckan
 from ckan.common import config, config_declaration
 from ckan.config.environment import CONFIG_FROM_ENV_VARS
 
@@ -292,6 +293,9 @@ def test_production_keeps_the_safeguards_tests_switch_off():
     assert commented["CKAN___TJREGISTRY__RATELIMIT__ENABLED"] == "true"
 
 
+DECLARED_IN_2_11_ONLY = {"ckan.csrf_protection.ignore_extensions"}
+
+
 def test_every_variable_docker_passes_is_a_ckan_option_or_a_deployment_variable():
     declared = declared_options()
     scheming_dir = Path(importlib.import_module("ckanext.scheming").__file__).parent
@@ -310,6 +314,9 @@ def test_every_variable_docker_passes_is_a_ckan_option_or_a_deployment_variable(
         # scheming 3.1.0 declares no options; it reads these names itself.
         read_by_scheming = option.startswith("scheming.") and f"'{option}'" in scheming_source
         if option in declared or read_by_scheming:
+            continue
+        # The image runs CKAN 2.11; this option of 2.11 is gone from 2.12's declarations.
+        if option in DECLARED_IN_2_11_ONLY and not ckan.__version__.startswith("2.11"):
             continue
         unknown.append(f"{variable} -> {option}")
     assert not unknown, f"not CKAN options: {unknown}"
