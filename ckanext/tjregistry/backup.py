@@ -634,8 +634,11 @@ def _restore_database(archive: Archive, targets: dict[str, sa.Table], result: Re
             setattr(group, name, row.get(name))
         session.add(group)
         session.flush()
-        for key, value in extras.items():
-            group.extras[key] = value
+        if hasattr(model, "GroupExtra"):
+            for key, value in extras.items():
+                group.extras[key] = value
+        else:  # CKAN 2.12 keeps extras in a JSONB column of the group table
+            group.extras = dict(extras)
         groups[group.id] = group
     memberships = 0
     for row in archive.lines("ckan/memberships.jsonl"):

@@ -135,13 +135,14 @@ def import_dataset(dataset: dict[str, Any], owner_org: str) -> str:
 
 
 def harvested_by_guid(guid: str) -> list[str]:
-    """How the harvester finds a dataset it created before (CKAN <= 2.11)."""
-    return [row[0] for row in (
-        model.Session.query(model.Package.id)
-        .join(model.PackageExtra)
-        .filter(model.PackageExtra.key == "guid", model.PackageExtra.value == guid)
-        .filter(model.Package.state == "active")
-        .all())]
+    """How the harvester finds a dataset it created before, by its ``guid`` extra."""
+    query = model.Session.query(model.Package.id).filter(model.Package.state == "active")
+    if hasattr(model, "PackageExtra"):
+        query = query.join(model.PackageExtra).filter(
+            model.PackageExtra.key == "guid", model.PackageExtra.value == guid)
+    else:  # CKAN 2.12 keeps extras in a JSONB column of the package table
+        query = query.filter(model.Package.extras["guid"].astext == guid)
+    return [row[0] for row in query.all()]
 
 
 def test_stock_parser_fails_without_the_hook(app, catalog: Catalog):
