@@ -1,10 +1,14 @@
 """Fixtures shared by this extension's tests (CKAN's own pytest plugin supplies the rest)."""
 from __future__ import annotations
 
+import email
+import email.policy
+import socket
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 
 import ckan.model as model
 import ckan.plugins
@@ -80,3 +84,35 @@ def ckan_server(tmp_path, ckan_server_options) -> Iterator[live_server.LiveServe
     fresh database."""
     with live_server.running(tmp_path, ckan_server_options) as server:
         yield server
+
+
+class Inbox:
+    """The messages a real SMTP server on the loopback interface received."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if address in m["X-Envelope-To"]]
+
+
+@pytest.fixture
+def smtp(ckan_config, monkeypatch) -> Iterator[Inbox]:
+    """CKAN's mailer pointed at a real SMTP server (aiosmtpd) on a free loopback port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
+    monkeypatch.setitem(ckan_config, "smtp.mail_from", "registry@example.org")
+    monkeypatch.setitem(ckan_config, "smtp.starttls", False)
+    yield inbox
+    controller.stop()

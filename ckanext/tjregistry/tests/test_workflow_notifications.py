@@ -4,10 +4,8 @@ from __future__ import annotations
 import email
 import email.header
 import email.policy
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import ckan.model as model
 
@@ -16,39 +14,6 @@ from ckanext.tjregistry.model import Notification
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if address in m["X-Envelope-To"]]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(ckan_config, monkeypatch):
-    inbox = Inbox()
-    port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
-    monkeypatch.setitem(ckan_config, "smtp.mail_from", "registry@example.org")
-    monkeypatch.setitem(ckan_config, "smtp.starttls", False)
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture(autouse=True)

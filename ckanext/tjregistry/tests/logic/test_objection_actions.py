@@ -2,13 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import os
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -317,36 +313,6 @@ def test_counts_for_the_service_reports(world):
     yesterday = today - dt.timedelta(days=1)
     assert objections.counts_for_institution(
         [world.hp_inst["id"]], yesterday, yesterday)["total"] == 0
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 OK"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if address in m["X-Envelope-To"]]
-
-
-@pytest.fixture
-def smtp(ckan_config, monkeypatch):
-    """A real SMTP server on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    inbox = _Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setitem(ckan_config, "smtp.server", f"127.0.0.1:{port}")
-    monkeypatch.setitem(ckan_config, "smtp.mail_from", "registry@example.org")
-    monkeypatch.setitem(ckan_config, "smtp.starttls", False)
-    yield inbox
-    controller.stop()
 
 
 def test_the_registrant_and_the_objector_are_mailed(world, smtp):
