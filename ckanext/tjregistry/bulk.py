@@ -4,7 +4,8 @@ CKAN indexes every dataset a commit touches, synchronously and, for a new datase
 twice (as new, then as changed through its extras and tags), and sends each document
 to Solr in a request of its own. Bulk writers commit with ``commit_without_indexing``
 and send the datasets to Solr themselves with ``index``: once each, in one request
-per call, with one Solr commit.
+per call, with one Solr commit, the platform's hooks looking up the facts of the
+whole batch at once (``prefetch``).
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.lib import search
 from ckan.lib.search import index as search_index
+
+from ckanext.tjregistry import prefetch
 
 
 def commit_without_indexing() -> None:
@@ -69,7 +72,7 @@ def index(package_ids: Iterable[str]) -> None:
     collector = _DocumentCollector(search_index.make_connection())
     # CKAN 2.12 indexes the dataset under both show schemas and provides the pair.
     both_schemas = getattr(logic, "package_show_default_and_custom_schemas", None)
-    with _collecting(collector):
+    with _collecting(collector), prefetch.prefetched(ids):
         for package_id in ids:
             if both_schemas is not None:
                 default, custom = both_schemas(dict(context), package_id)

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import re
 import unicodedata
@@ -30,6 +31,9 @@ import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -40,7 +44,10 @@ from ckanext.tjregistry.model.catalogue import CatalogueEntry, CatalogueImport
 
 DATASET_TYPE = "data-resource"
 NAME_PREFIX = "gdc-"
-BATCH = 200
+BATCH = 200  # rows applied between two passes of sending datasets to Solr
+WORKER_CHUNK = 100  # rows a worker process takes at a time
+ROW_ATTEMPTS = 3
+TAG_LOCK_SPACE = 0x746A  # first key of the transaction locks on new tag names
 
 CREATED = "created"
 UPDATED = "updated"
@@ -271,6 +278,14 @@ class RowResult:
     status: str
     package_name: str = ""
     errors: list[str] = field(default_factory=list)
+    package_id: str | None = None  # the dataset this row created or changed
+
+
+@dataclass
+class Row:
+    number: int  # the row number in the spreadsheet
+    values: list[Any]
+    repeats_code: bool  # an earlier valid row of the file has the same catalogue code
 
 
 def map_header(header: list[str]) -> dict[int, Column]:
@@ -344,7 +359,8 @@ class Registrants:
 def dataset_name(code: str) -> str:
     slug = re.sub(r"[^a-z0-9_-]+", "-", code.lower()).strip("-")
     name = f"{NAME_PREFIX}{slug}"[:90].rstrip("-")
-    if model.Package.get(name) is not None:
+    taken = model.Session.query(model.Package.id).filter(model.Package.name == name).first()
+    if taken is not None:
         name = f"{name[:81]}-{hashlib.sha1(code.encode('utf-8')).hexdigest()[:8]}"
     return name
 
@@ -391,14 +407,35 @@ class Importer:
         self.source_file = source_file
         self.context_user = user_name
         self.registrants = Registrants()
-        self.seen_codes: set[str] = set()
         self.by_code = _packages_by_code()
         # Datasets created or changed and not yet sent to Solr.
         self.to_index: list[str] = []
+        self.known_tags: set[str] = set()
 
     def _context(self) -> dict[str, Any]:
+        # auth_user_obj: CKAN would otherwise look the account up again for every row.
         return {"ignore_auth": True, "defer_commit": True, "return_id_only": True,
-                "user": self.context_user}
+                "user": self.context_user, "auth_user_obj": model.User.get(self.context_user)}
+
+    def _lock_new_tags(self, tag_string: str | None) -> None:
+        """Make concurrent rows that introduce the same new keyword create one tag.
+
+        The unique constraint on tags includes the vocabulary, which is NULL for free
+        tags, so PostgreSQL would let two workers each create a tag of that name. A
+        transaction lock per new name makes the second row wait for the first one's
+        commit; CKAN then finds the tag instead of creating it again.
+        """
+        names = {name.strip() for name in (tag_string or "").split(",")} - {""}
+        new = sorted(names - self.known_tags)
+        if not new:
+            return
+        existing = {name for (name,) in model.Session.query(model.Tag.name).filter(
+            model.Tag.name.in_(new), model.Tag.vocabulary_id.is_(None))}
+        self.known_tags |= existing
+        for name in new:
+            if name not in existing:
+                model.Session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                    TAG_LOCK_SPACE, sa.func.hashtext(name))))
 
     def _existing_package(self, code: str, registrant_id: str) -> model.Package | None:
         """A dataset of this registrant that already names the catalogue code."""
@@ -407,16 +444,16 @@ class Importer:
                 return model.Package.get(package_id)
         return None
 
-    def apply(self, number: int, values: list[Any], mapping: dict[int, Column],
-              import_id: str) -> RowResult:
-        fields, raw, errors = parse_row(values, mapping)
+    def apply(self, row: Row, mapping: dict[int, Column], import_id: str) -> RowResult:
+        """Apply one row in the session (the caller commits); ``result.package_id`` is
+        the dataset written, if any."""
+        fields, raw, errors = parse_row(row.values, mapping)
         code = _text(fields.get("gov_catalog_code"))
-        result = RowResult(number, code, _text(fields.get("title")), ERROR, errors=errors)
-        if code and code in self.seen_codes:
+        result = RowResult(row.number, code, _text(fields.get("title")), ERROR, errors=errors)
+        if row.repeats_code:
             result.errors.append("目录编码在文件中重复 / duplicate catalogue code in the file")
         if result.errors:
             return result
-        self.seen_codes.add(code)
         registrant_id = self.registrants.find(fields.get("provider_uscc"),
                                               fields.get("provider_name"))
         entry = model.Session.get(CatalogueEntry, code)
@@ -443,7 +480,7 @@ class Importer:
         entry.raw = raw
         entry.content_sha256 = digest
         entry.source_file = os.path.basename(self.source_file)
-        entry.source_row = number
+        entry.source_row = row.number
         entry.import_id = import_id
         entry.last_imported = now
         if registrant_id is None:
@@ -453,13 +490,14 @@ class Importer:
         if package is None:
             package = self._existing_package(code, registrant_id)
         data = _dataset_fields(fields)
+        self._lock_new_tags(data.get("tag_string"))
         if package is None:
             name = dataset_name(code)
             entry.package_id = tk.get_action("package_create")(self._context(), {
                 **data, "type": DATASET_TYPE, "name": name, "owner_org": registrant_id,
                 "state": "draft"})
-            self.to_index.append(entry.package_id)
             result.status, result.package_name = CREATED, name
+            result.package_id = entry.package_id
             return result
         entry.package_id = package.id
         result.package_name = package.name
@@ -470,8 +508,7 @@ class Importer:
             result.status = LOCKED
             return result
         tk.get_action("package_patch")(self._context(), {"id": package.id, **data})
-        self.to_index.append(package.id)
-        result.status = UPDATED
+        result.status, result.package_id = UPDATED, package.id
         return result
 
     def index(self) -> None:
@@ -520,15 +557,16 @@ def importing_user(user_name: str | None) -> model.User | None:
 
 
 def run(path: str, *, report_path: str | None = None, user_name: str | None = None,
-        progress: Callable[[int], None] | None = None) -> Summary:
+        progress: Callable[[int], None] | None = None, workers: int = 1) -> Summary:
     """Import the catalogue file at ``path``; returns the summary and writes the report.
 
     Each row is applied in its own transaction, so that a bad row is reported and
     skipped without losing the others. Datasets go to Solr once each, every ``BATCH``
-    rows, with one Solr commit. The run, not each draft, is recorded: its row in
-    ``tjregistry_catalogue_import`` and one event in the hash-chained history (CKAN's
-    activity stream would otherwise store a full copy of every draft, which doubles
-    the cost of an import).
+    rows, with one Solr commit. With ``workers`` > 1 that many forked processes apply
+    the rows, ``WORKER_CHUNK`` at a time; the report still lists them in file order.
+    The run, not each draft, is recorded: its row in ``tjregistry_catalogue_import``
+    and one event in the hash-chained history (CKAN's activity stream would otherwise
+    store a full copy of every draft, which doubles the cost of an import).
     """
     actor = importing_user(user_name)
     header, rows = read_rows(path)
@@ -546,7 +584,7 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     # No activity-stream copy of each draft (see the docstring): CKAN's activity plugin
     # records datasets through this signal.
     with tk.signals.action_succeeded.muted():
-        _apply_rows(importer, rows, mapping, summary, progress)
+        _apply_rows(importer, rows, mapping, summary, progress, workers)
     run_row = model.Session.get(CatalogueImport, summary.import_id)
     run_row.finished = dt.datetime.utcnow()
     run_row.rows = summary.rows
@@ -570,31 +608,120 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     return summary
 
 
-def _apply_rows(importer: Importer, rows: Rows, mapping: dict[int, Column],
-                summary: Summary, progress: Callable[[int], None] | None) -> None:
-    try:
-        for number, values in rows:
-            if _is_blank(values):
+def _marked_rows(rows: Rows, mapping: dict[int, Column]) -> Iterator[Row]:
+    """The file's non-blank rows, each marked if an earlier valid row had its code."""
+    seen: set[str] = set()
+    for number, values in rows:
+        if _is_blank(values):
+            continue
+        fields, _raw, errors = parse_row(values, mapping)
+        code = _text(fields.get("gov_catalog_code"))
+        repeats = bool(code) and code in seen
+        if code and not errors:
+            seen.add(code)
+        yield Row(number, values, repeats)
+
+
+def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
+    chunk: list[Row] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _apply_row(importer: Importer, row: Row, mapping: dict[int, Column],
+               import_id: str) -> RowResult:
+    """Apply one row in a transaction of its own: a bad row is rolled back alone."""
+    for attempt in range(1, ROW_ATTEMPTS + 1):
+        try:
+            result = importer.apply(row, mapping, import_id)
+            bulk.commit_without_indexing()
+        except tk.ValidationError as error:
+            model.Session.rollback()  # CKAN's actions have rolled back already
+            result = RowResult(row.number, "", "", ERROR, errors=_validation_messages(error))
+            _fill_identity(result, row.values, mapping)
+            return result
+        except IntegrityError as error:
+            # Another worker wrote a dataset with the same name a moment earlier;
+            # applied again, the row sees it and takes another name.
+            model.Session.rollback()
+            if attempt < ROW_ATTEMPTS:
                 continue
-            summary.rows += 1
-            # One transaction per row: a bad row is rolled back alone (CKAN's actions
-            # roll the session back on validation errors).
-            try:
-                result = importer.apply(number, values, mapping, summary.import_id)
-                bulk.commit_without_indexing()
-            except tk.ValidationError as error:
-                model.Session.rollback()
-                result = RowResult(number, "", "", ERROR, errors=_validation_messages(error))
-                _fill_identity(result, values, mapping)
-            summary.results.append(result)
-            summary.counts[result.status] = summary.counts.get(result.status, 0) + 1
-            if summary.rows % BATCH == 0:
-                importer.index()
+            result = RowResult(row.number, "", "", ERROR, errors=[
+                f"数据库拒绝写入 / the database refused the row: {str(error.orig)[:300]}"])
+            _fill_identity(result, row.values, mapping)
+            return result
+        if result.package_id:
+            importer.to_index.append(result.package_id)
+        return result
+    raise AssertionError("unreachable")
+
+
+def _apply_chunk(importer: Importer, rows: list[Row], mapping: dict[int, Column],
+                 import_id: str, progress: Callable[[int], None] | None = None
+                 ) -> list[RowResult]:
+    """Apply these rows, then send the datasets they wrote to Solr together."""
+    results = []
+    try:
+        for row in rows:
+            results.append(_apply_row(importer, row, mapping, import_id))
             if progress is not None:
                 progress(1)
     finally:
         model.Session.rollback()
         importer.index()
+    return results
+
+
+def _record(summary: Summary, results: list[RowResult]) -> None:
+    for result in results:
+        summary.rows += 1
+        summary.results.append(result)
+        summary.counts[result.status] = summary.counts.get(result.status, 0) + 1
+
+
+# What a forked worker works with: set by the parent just before the fork.
+_worker_job: tuple[Importer, dict[int, Column], str] | None = None
+
+
+def _worker_started() -> None:
+    # A forked worker opens connections of its own; those it inherited are the parent's.
+    model.meta.engine.dispose(close=False)
+
+
+def _worker_chunk(rows: list[Row]) -> list[RowResult]:
+    assert _worker_job is not None
+    importer, mapping, import_id = _worker_job
+    return _apply_chunk(importer, rows, mapping, import_id)
+
+
+def _apply_rows(importer: Importer, rows: Rows, mapping: dict[int, Column], summary: Summary,
+                progress: Callable[[int], None] | None, workers: int) -> None:
+    marked = _marked_rows(rows, mapping)
+    if workers <= 1:
+        for chunk in _chunks(marked, BATCH):
+            _record(summary, _apply_chunk(importer, chunk, mapping, summary.import_id,
+                                          progress))
+        return
+    global _worker_job
+    _worker_job = (importer, mapping, summary.import_id)
+    model.Session.close()  # no connection of the parent's session goes into a worker
+    try:
+        with multiprocessing.get_context("fork").Pool(workers,
+                                                      initializer=_worker_started) as pool:
+            # In file order: the report lists the rows as the file does.
+            for results in pool.imap(_worker_chunk, _chunks(marked, WORKER_CHUNK)):
+                _record(summary, results)
+                if progress is not None:
+                    progress(len(results))
+            pool.close()
+            pool.join()
+    finally:
+        _worker_job = None
 
 
 def _fill_identity(result: RowResult, values: list[Any], mapping: dict[int, Column]) -> None:

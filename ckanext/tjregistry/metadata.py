@@ -15,7 +15,7 @@ import ckan.plugins.toolkit as tk
 from ckan.plugins.toolkit import _
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import vocabularies
+from ckanext.tjregistry import prefetch, vocabularies
 
 # Facet field -> vocabulary giving its display labels.
 FACET_VOCABULARIES: dict[str, str] = {
@@ -95,14 +95,21 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             # The plain key would hold the JSON text as one string; keep it searchable
             # as words instead.
             pkg_dict[name] = " ".join(values)
-    owner = model.Group.get(pkg_dict["owner_org"]) if pkg_dict.get("owner_org") else None
-    if owner is not None:
-        extras = owner.extras or {}
-        if extras.get("district_code"):
-            pkg_dict["registrant_district"] = extras["district_code"]
-        if extras.get("registrant_type"):
-            pkg_dict["registrant_type"] = extras["registrant_type"]
+    owner_id = pkg_dict.get("owner_org")
+    if owner_id:
+        district, registrant_type = prefetch.memo(("registrant_index_fields", owner_id),
+                                                  lambda: _registrant_index_fields(owner_id))
+        if district:
+            pkg_dict["registrant_district"] = district
+        if registrant_type:
+            pkg_dict["registrant_type"] = registrant_type
     return pkg_dict
+
+
+def _registrant_index_fields(owner_id: str) -> tuple[str | None, str | None]:
+    owner = model.Group.get(owner_id)
+    extras = (owner.extras or {}) if owner is not None else {}
+    return extras.get("district_code"), extras.get("registrant_type")
 
 
 def _language() -> str:

@@ -137,7 +137,10 @@ def catalogue() -> None:
               help="Per-row report (CSV). Default: next to the input file.")
 @click.option("--user", "user_name", default=None,
               help="User recorded as the importer (an existing account).")
-def catalogue_import(path: str, report: str | None, user_name: str | None) -> None:
+@click.option("--workers", type=click.IntRange(1, 32), default=os.cpu_count() or 1,
+              show_default=True, help="Processes applying the rows.")
+def catalogue_import(path: str, report: str | None, user_name: str | None,
+                     workers: int) -> None:
     """Import catalogue entries from a CSV or XLSX file into draft registrations.
 
     Re-importing updates the entries and drafts with the same catalogue code.
@@ -150,7 +153,7 @@ def catalogue_import(path: str, report: str | None, user_name: str | None) -> No
         with click.progressbar(length=total, label="导入 importing", show_pos=True,
                                file=sys.stderr) as bar:
             summary = importer.run(path, report_path=report, user_name=user_name,
-                                   progress=bar.update)
+                                   progress=bar.update, workers=workers)
     except importer.ImportRefused as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"rows: {summary.rows}")

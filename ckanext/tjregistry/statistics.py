@@ -259,11 +259,9 @@ def dataset_statuses(session: Any = None) -> dict[str, str]:
                          .filter(Registration.status != workflow.UNREGISTERED).all())
     open_states = dict(session.query(Application.package_id, Application.state)
                        .filter(Application.is_open.is_(True)).all())
-    result: dict[str, str] = {}
-    for package_id, state in open_states.items():
-        result[package_id] = workflow.STATE_BY_NAME[state].dataset_status or "pending"
-    result.update(registrations)
-    return result
+    return {package_id: workflow.dataset_status(registrations.get(package_id),
+                                                open_states.get(package_id))
+            for package_id in {*registrations, *open_states}}
 
 
 def registrants() -> dict[str, jurisdiction.OrgProfile]:

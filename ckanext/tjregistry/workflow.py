@@ -55,7 +55,7 @@ from sqlalchemy.exc import IntegrityError
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import agencies, evidence, history, jurisdiction, workdays
+from ckanext.tjregistry import agencies, evidence, history, jurisdiction, prefetch, workdays
 from ckanext.tjregistry.model import Application, Registration
 
 log = logging.getLogger(__name__)
@@ -1075,17 +1075,39 @@ EFFECTS: dict[str, Callable[[dict[str, Any]], None]] = {
 # Dataset status, indexing and the certificate subsystem
 
 
+def dataset_status(registration: str | None, open_application: str | None) -> str:
+    """A dataset's status from its registration's status and its open application's
+    state (None for none)."""
+    if registration is not None and registration != UNREGISTERED:
+        return registration
+    if open_application is None:
+        return UNREGISTERED
+    return STATE_BY_NAME[open_application].dataset_status or "pending"
+
+
 def registration_status(package_id: str, session: Any = None) -> str:
+    found, status = prefetch.lookup(package_id, registration_statuses)
+    if found:
+        return status
     session = session or model.Session
-    reg = session.get(Registration, package_id)
+    reg = session.get(Registration, package_id)  # sees changes not yet flushed
     if reg is not None and reg.status != UNREGISTERED:
         return reg.status
     app = (session.query(Application)
            .filter(Application.package_id == package_id, Application.is_open.is_(True))
            .one_or_none())
-    if app is None:
-        return "unregistered"
-    return STATE_BY_NAME[app.state].dataset_status or "pending"
+    return dataset_status(None, app.state if app else None)
+
+
+def registration_statuses(package_ids: list[str]) -> dict[str, str]:
+    """``registration_status`` of many datasets, from committed data (two queries)."""
+    registered = dict(model.Session.query(Registration.package_id, Registration.status)
+                      .filter(Registration.package_id.in_(package_ids)))
+    applying = dict(model.Session.query(Application.package_id, Application.state)
+                    .filter(Application.package_id.in_(package_ids),
+                            Application.is_open.is_(True)))
+    return {package_id: dataset_status(registered.get(package_id), applying.get(package_id))
+            for package_id in package_ids}
 
 
 def open_application(package_id: str) -> Application | None:

@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
+from ckanext.tjregistry import prefetch
 from ckanext.tjregistry.certificates import codes, signing, validity
 from ckanext.tjregistry.certificates import content as content_module
 from ckanext.tjregistry.certificates import pdf as pdf_module
@@ -83,21 +84,35 @@ def version_for_code(code: str, version: int) -> Certificate | None:
     )
 
 
-def current_for_package(package_id: str) -> Certificate | None:
-    """The certificate that speaks for a dataset now.
+def _speaking_first() -> tuple[Any, ...]:
+    # A valid certificate first; otherwise the most recently issued current version
+    # (an expired, revoked or cancelled certificate stays visible until a new one).
+    return (sa.case((Certificate.status == validity.VALID, 0), else_=1),
+            Certificate.issued_at.desc())
 
-    A valid one if any; otherwise the most recently issued current version (an
-    expired, revoked or cancelled certificate stays visible until a new one).
-    """
+
+def current_for_package(package_id: str) -> Certificate | None:
+    """The certificate that speaks for a dataset now (see ``_speaking_first``)."""
+    found, certificate = prefetch.lookup(package_id, current_for_packages)
+    if found:
+        return certificate
     return (
         _current_query()
         .filter(Certificate.package_id == package_id)
-        .order_by(
-            sa.case((Certificate.status == validity.VALID, 0), else_=1),
-            Certificate.issued_at.desc(),
-        )
+        .order_by(*_speaking_first())
         .first()
     )
+
+
+def current_for_packages(package_ids: list[str]) -> dict[str, Certificate | None]:
+    """``current_for_package`` of many datasets, in one query."""
+    found: dict[str, Certificate | None] = dict.fromkeys(package_ids)
+    for certificate in (_current_query()
+                        .filter(Certificate.package_id.in_(package_ids))
+                        .order_by(Certificate.package_id, *_speaking_first())):
+        if found[certificate.package_id] is None:
+            found[certificate.package_id] = certificate
+    return found
 
 
 def versions_of(code: str) -> list[Certificate]:

@@ -29,7 +29,7 @@ import sqlalchemy as sa
 import ckan.model as model
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import access
+from ckanext.tjregistry import access, prefetch
 from ckanext.tjregistry.certificates import issuance, validity
 from ckanext.tjregistry.model import Registration
 from ckanext.tjregistry.model.certificate import Certificate
@@ -146,14 +146,27 @@ def record_modified(package_id: str, metadata_modified: dt.datetime | None) -> d
     so that incremental harvesting (``modified_since``) sees renewals, national
     codes and revocations, not only edits of the dataset.
     """
-    moments = [metadata_modified]
-    moments.append(model.Session.query(Registration.modified)
-                   .filter(Registration.package_id == package_id).scalar())
-    moments.append(model.Session.query(sa.func.max(Certificate.issued_at))
-                   .filter(Certificate.package_id == package_id).scalar())
-    moments.append(model.Session.query(sa.func.max(Certificate.status_changed_at))
-                   .filter(Certificate.package_id == package_id).scalar())
+    found, registration = prefetch.lookup(package_id, registration_moments)
+    if not found:
+        registration = registration_moments([package_id])[package_id]
+    moments = [metadata_modified, *registration]
     return max((m for m in moments if m is not None), default=None)
+
+
+def registration_moments(package_ids: list[str]) -> dict[str, tuple[dt.datetime | None, ...]]:
+    """For each dataset: its registration's last change and its certificates' last
+    issue and last status change (two queries for any number of datasets)."""
+    changed = dict(model.Session.query(Registration.package_id, Registration.modified)
+                   .filter(Registration.package_id.in_(package_ids)))
+    certificates = {
+        package_id: (issued, status_changed)
+        for package_id, issued, status_changed in (
+            model.Session.query(Certificate.package_id, sa.func.max(Certificate.issued_at),
+                                sa.func.max(Certificate.status_changed_at))
+            .filter(Certificate.package_id.in_(package_ids))
+            .group_by(Certificate.package_id))}
+    return {package_id: (changed.get(package_id), *certificates.get(package_id, (None, None)))
+            for package_id in package_ids}
 
 
 def index_hook(pkg_dict: dict[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 
 import openpyxl
 import pytest
@@ -389,3 +390,48 @@ def test_report_rows_are_the_spreadsheets_row_numbers(world, tmp_path):
     # The line breaks inside the quoted field are kept.
     notes = helpers.call_action("package_show", id=drafts()["120101-JY-0201"].id)["notes"]
     assert notes.splitlines() == ["第一段。", "第二段。", "第三段。"]
+
+
+def test_workers_import_like_one_process(world, tmp_path, monkeypatch):
+    """Forked workers (``--workers``) write the same drafts and the same report as one
+    process, and rows introducing the same new keyword at once create one tag."""
+    monkeypatch.setattr(catalogue_import, "WORKER_CHUNK", 2)
+    pids_file = tmp_path / "pids"
+    apply_chunk = catalogue_import._apply_chunk
+
+    def recording_pid(*args, **kwargs):
+        with open(pids_file, "a") as handle:
+            handle.write(f"{os.getpid()}\n")
+        return apply_chunk(*args, **kwargs)
+
+    monkeypatch.setattr(catalogue_import, "_apply_chunk", recording_pid)
+    extra = [row(f"120101-JY-{n:04d}", f"和平区教育数据{n}", 关键词="并行新词、教育")
+             for n in range(10, 20)]
+    # Two codes that make the same dataset name, in different workers' chunks.
+    extra += [row("120101-JY-0100", "名称相同一"), row("120101.jy.0100", "名称相同二")]
+    path = write_csv(tmp_path / "catalogue.csv", [*ROWS, *extra])
+    report = str(tmp_path / "report.csv")
+    summary = catalogue_import.run(path, report_path=report, workers=2)
+
+    pids = set(pids_file.read_text().split())
+    assert len(pids) == 2 and str(os.getpid()) not in pids
+    assert summary.rows == 20
+    assert summary.counts == {"created": 15, "catalogue_only": 1, "error": 4}
+    lines = read_report(report)
+    assert [line["行号 row"] for line in lines] == [str(n) for n in range(2, 22)]
+    by_row = {line["行号 row"]: line for line in lines}
+    assert "duplicate catalogue code" in by_row["8"]["错误 errors"]
+    assert "open_platform_url" in by_row["9"]["错误 errors"]
+    assert by_row["20"]["数据标识 dataset"] != by_row["21"]["数据标识 dataset"]
+    model.Session.remove()
+    assert len(drafts()) == 15
+    assert model.Session.query(model.Tag).filter(model.Tag.name == "并行新词").count() == 1
+    tagged = helpers.call_action("package_search", {"user": world.sysadmin["name"]},
+                                 fq="tags:并行新词", include_drafts=True, include_private=True)
+    assert tagged["count"] == 10
+    found = helpers.call_action("package_search", {"user": world.sysadmin["name"]},
+                                q="name:gdc-*", include_drafts=True, include_private=True)
+    assert found["count"] == 15
+    event = model.Session.query(Event).filter(Event.subject == "catalogue").one()
+    assert event.data["counts"] == {"catalogue_only": 1, "created": 15, "error": 4}
+    assert history.verify().ok
