@@ -150,12 +150,13 @@ def write_file(path: str, rows: list[list[str]], file_format: str) -> None:
         writer.writerows(rows)
 
 
-def import_once(env: dict[str, str], path: str, report: str) -> dict[str, Any]:
+def import_once(env: dict[str, str], path: str, report: str, workers: int) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run([CKAN, "-c", env["CKAN_INI"], "tjregistry", "catalogue", "import",
-                             path, "--report", report], cwd=ROOT, env=env, capture_output=True,
+                             path, "--report", report, "--workers", str(workers)], cwd=ROOT,
+                            env=env, capture_output=True,
                             text=True)
     seconds = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -193,7 +194,7 @@ with app._wsgi_app.test_request_context():
 """
 
 
-def run(count: int, file_format: str) -> dict[str, Any]:
+def run(count: int, file_format: str, workers: int) -> dict[str, Any]:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     work = os.path.join(ROOT, ".run", "bench-catalogue", stamp)
     os.makedirs(work, exist_ok=True)
@@ -204,12 +205,13 @@ def run(count: int, file_format: str) -> dict[str, Any]:
                    env=env, check=True, capture_output=True)
     path = os.path.join(work, f"catalogue.{file_format}")
     write_file(path, catalogue_rows(count), file_format)
-    results: dict[str, Any] = {"rows": count, "format": file_format}
+    results: dict[str, Any] = {"rows": count, "format": file_format, "workers": workers}
     for name, changed in (("first", 0.0), ("again", 0.0), ("changed", 0.1)):
         if changed:
             write_file(path, catalogue_rows(count, changed), file_format)
         log(f"import: {name}")
-        results[name] = import_once(env, path, os.path.join(work, f"report-{name}.csv"))
+        results[name] = import_once(env, path, os.path.join(work, f"report-{name}.csv"),
+                                    workers)
         log(f"  {results[name]}")
     checked = subprocess.run([sys.executable, "-c", COUNT_QUERY], cwd=ROOT, env=env,
                              check=True, capture_output=True, text=True)
@@ -220,7 +222,8 @@ def run(count: int, file_format: str) -> dict[str, Any]:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    lines = [f"# Catalogue import: {results['rows']} rows ({results['format']})", "",
+    lines = [f"# Catalogue import: {results['rows']} rows ({results['format']}, "
+             f"--workers {results['workers']})", "",
              "| run | seconds | rows/s | command CPU s | load avg (start, end) | created | "
              "updated | unchanged | catalogue only | errors |",
              "|---|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
@@ -249,8 +252,10 @@ def main() -> None:
     command = sub.add_parser("run", help="measure the import")
     command.add_argument("-n", "--rows", type=int, default=10_000)
     command.add_argument("--format", choices=("csv", "xlsx"), default="csv")
+    command.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                         help="the command's --workers (default: one per CPU, as the command)")
     args = parser.parse_args()
-    results = run(args.rows, args.format)
+    results = run(args.rows, args.format, args.workers)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = os.path.join(HERE, "results", f"catalogue-import-{stamp}")
     os.makedirs(os.path.dirname(out), exist_ok=True)

@@ -413,9 +413,8 @@ class Importer:
         self.known_tags: set[str] = set()
 
     def _context(self) -> dict[str, Any]:
-        # auth_user_obj: CKAN would otherwise look the account up again for every row.
         return {"ignore_auth": True, "defer_commit": True, "return_id_only": True,
-                "user": self.context_user, "auth_user_obj": model.User.get(self.context_user)}
+                "user": self.context_user}
 
     def _lock_new_tags(self, tag_string: str | None) -> None:
         """Make concurrent rows that introduce the same new keyword create one tag.

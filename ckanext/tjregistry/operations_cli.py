@@ -137,8 +137,9 @@ def catalogue() -> None:
               help="Per-row report (CSV). Default: next to the input file.")
 @click.option("--user", "user_name", default=None,
               help="User recorded as the importer (an existing account).")
-@click.option("--workers", type=click.IntRange(1, 32), default=os.cpu_count() or 1,
-              show_default=True, help="Processes applying the rows.")
+@click.option("--workers", type=click.IntRange(1, 32), default=min(os.cpu_count() or 1, 8),
+              show_default=True, help="Processes applying the rows (default: one per CPU, "
+              "at most 8).")
 def catalogue_import(path: str, report: str | None, user_name: str | None,
                      workers: int) -> None:
     """Import catalogue entries from a CSV or XLSX file into draft registrations.
