@@ -17,8 +17,10 @@ documented in the README. Values of coded fields may be written as the Chinese l
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -32,6 +34,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import babel.support
+import flask
+import flask_babel
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
@@ -516,11 +521,51 @@ class Importer:
         self.to_index = []
 
 
+REPORT_LOCALE = "zh_Hans_CN"
+
+
+@functools.lru_cache(maxsize=1)
+def _report_translations() -> list[babel.support.Translations]:
+    """The platform's and CKAN's catalogues for the report's Chinese."""
+    from ckan.lib.i18n import get_ckan_i18n_dir
+
+    from ckanext.tjregistry import i18n
+
+    i18n.compile_catalogues()
+    return [babel.support.Translations.load(str(i18n.DIRECTORY), [REPORT_LOCALE], i18n.DOMAIN),
+            babel.support.Translations.load(get_ckan_i18n_dir(), [REPORT_LOCALE], "ckan")]
+
+
+def _in_both_languages(message: str) -> str:
+    """``中文 / English`` for a validation message given in English (its msgid)."""
+    for translations in _report_translations():
+        chinese = translations.gettext(message)
+        if chinese != message:
+            return f"{chinese} / {message}"
+    return message
+
+
+@contextlib.contextmanager
+def _messages_in_english() -> Iterator[None]:
+    """CKAN's validators translate their messages when they raise. The report gives each
+    in Chinese and English, so the rows are applied with English (the msgids) even when
+    the caller runs in a Chinese request; outside a request, as on the command line,
+    the messages are the msgids already."""
+    if flask.has_request_context():
+        with flask_babel.force_locale("en"):
+            yield
+    else:
+        yield
+
+
 def _validation_messages(error: tk.ValidationError) -> list[str]:
+    labels = {column.key: column.header for column in COLUMNS}
     messages = []
     for key, value in (error.error_dict or {}).items():
         texts = value if isinstance(value, list) else [value]
-        messages.append(f"{key}: {'; '.join(str(text) for text in texts)}")
+        field_name = f"{labels[key]} {key}" if key in labels else key
+        messages.append(f"{field_name}: " + "; ".join(
+            _in_both_languages(text) if isinstance(text, str) else str(text) for text in texts))
     return messages or [str(error)]
 
 
@@ -582,7 +627,7 @@ def run(path: str, *, report_path: str | None = None, user_name: str | None = No
     importer = Importer(path, site_user)
     # No activity-stream copy of each draft (see the docstring): CKAN's activity plugin
     # records datasets through this signal.
-    with tk.signals.action_succeeded.muted():
+    with tk.signals.action_succeeded.muted(), _messages_in_english():
         _apply_rows(importer, rows, mapping, summary, progress, workers)
     run_row = model.Session.get(CatalogueImport, summary.import_id)
     run_row.finished = dt.datetime.utcnow()

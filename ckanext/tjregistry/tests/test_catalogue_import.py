@@ -152,7 +152,10 @@ def test_first_import_prefills_drafts_and_reports_every_row(world, tmp_path):
     assert "目录编码:必填" in by_row["7"]["错误 errors"]
     assert "duplicate catalogue code" in by_row["8"]["错误 errors"]
     assert by_row["9"]["结果 status"] == "error"
-    assert "open_platform_url" in by_row["9"]["错误 errors"]
+    # Schema messages in Chinese and English, with the column's header.
+    assert by_row["9"]["错误 errors"] == (
+        "开放平台地址 open_platform_url: 开放的数据资源必须填写开放平台地址 / "
+        "Required for an open resource: the address on the open-data platform")
     assert by_row["9"]["目录编码 code"] == "120101-JY-0004"
 
 
