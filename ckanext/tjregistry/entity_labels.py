@@ -6,8 +6,9 @@ machine name ("Create Data-resource", "Data-resources"), and CKAN's own catalogu
 has no Chinese for those phrases. For the registration types the helper below says
 "新建公共数据资源" / "Create public data resource" instead; everything else goes on
 to CKAN's helper. CKAN's dataset templates also translate the title-cased type name
-itself (``_(dataset_type.title())``, in breadcrumbs and page titles): those two
-messages are in this extension's catalogue.
+itself (``_(dataset_type.title())``, in breadcrumbs and page titles, and its plural
+on the search page): those messages are in this extension's catalogues, the Chinese
+one and a small English one.
 """
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ def N_(message: str) -> str:
     return message
 
 
-TYPE_TITLES = (N_("Data-Resource"), N_("Data-Product"))
+# CKAN's templates translate ``dataset_type.title()`` (page titles, breadcrumbs) and
+# ``dataset_type.title() + 's'`` (the search page's breadcrumb). English has its own
+# small catalogue (i18n/en) for these four, so that no page shows the machine name.
+TYPE_TITLES = (N_("Data-Resource"), N_("Data-Product"), N_("Data-Resources"),
+               N_("Data-Products"))
 
 # type: ((Chinese name), (English singular, English plural))
 TYPE_NAMES: dict[str, tuple[str, tuple[str, str]]] = {

@@ -193,6 +193,20 @@ def test_dataset_page_shows_labels_not_codes_in_both_languages(app, people):
         assert text in resource_page, text
 
 
+@pytest.mark.parametrize("prefix,names", [
+    ("", {"data-resource": "公共数据资源", "data-product": "公共数据产品和服务"}),
+    ("/en", {"data-resource": "Public data resources",
+             "data-product": "Public data products and services"}),
+])
+def test_search_pages_name_the_dataset_types_not_their_machine_names(app, prefix, names):
+    for dataset_type, name in names.items():
+        page = app.get(f"{prefix}/{dataset_type}/").body
+        crumb = re.search(r'<li class="active"><a href="[^"]*">([^<]*)</a>', page)
+        assert crumb is not None and crumb.group(1) == name
+        assert f"<title>{name} - " in page
+        assert "Data-" not in page
+
+
 # ------------------------------------------------------------- validation ---
 @pytest.mark.usefixtures("clean_db", "clean_index")
 @pytest.mark.parametrize("prefix,messages", [
