@@ -307,6 +307,10 @@ def _filter_dataset_list(context: dict[str, Any], datasets: list[dict[str, Any]]
 @tk.chained_action
 @tk.side_effect_free
 def organization_show(original_action: Any, context: Any, data_dict: Any) -> dict[str, Any]:
+    # CKAN would send a number or an object as the id into its query (a 500).
+    if not isinstance((data_dict or {}).get("id", ""), str):
+        raise tk.ValidationError(
+            {"id": ["应为组织名称或标识 / must be an organization name or id"]})
     return filter_organization(context, original_action(context, data_dict))
 
 

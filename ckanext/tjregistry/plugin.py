@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-from ckanext.tjregistry import indexing, metadata
+from ckanext.tjregistry import indexing, input_guard, metadata
 from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
 
 
@@ -27,11 +27,16 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     p.implements(p.IFacets, inherit=True)
     # Harvested by ckanext-dcat's RDF harvester: dcat/harvesting.py.
     p.implements(IDCATRDFHarvester)
+    p.implements(p.IMiddleware, inherit=True)
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "tjregistry")
+
+    # IMiddleware: requests with NUL characters get a 400 (input_guard.py).
+    def make_middleware(self, app: Any, config: Any) -> Any:
+        return input_guard.install(app)
 
     # ITranslation: the catalogues ship as the ckanext.tjregistry.i18n package.
     def i18n_directory(self) -> str:

@@ -163,7 +163,7 @@ def pagination(count: int, page: int, rows: int) -> dict[str, Any]:
 
 def _format(data_dict: dict[str, Any]) -> str | None:
     fmt = data_dict.get("format")
-    if fmt and fmt not in CONTENT_TYPES:
+    if fmt and (not isinstance(fmt, str) or fmt not in CONTENT_TYPES):
         raise _error("format", "不支持的格式,可选:" + "、".join(sorted(CONTENT_TYPES)),
                      "unsupported format; one of " + ", ".join(sorted(CONTENT_TYPES)))
     return fmt

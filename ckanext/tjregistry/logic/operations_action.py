@@ -22,6 +22,10 @@ def _user(context: Context) -> model.User | None:
 def _required(data_dict: DataDict, *names: str) -> None:
     errors = {name: [f"{name} 不能为空 / {name} is required"]
               for name in names if data_dict.get(name) in (None, "", [])}
+    # Identifiers go into queries: a number or an object there would be a 500.
+    errors.update({name: [f"{name} 应为文本 / {name} must be text"] for name in names
+                   if name not in errors and (name == "id" or name.endswith("_id"))
+                   and not isinstance(data_dict.get(name), str)})
     if errors:
         raise tk.ValidationError(errors)
 

@@ -14,21 +14,12 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.tjregistry import objections, public_query, publicity
+from ckanext.tjregistry.logic.schema import paging
 from ckanext.tjregistry.model.objection import Objection
 
 
 def _v(name: str) -> Any:
     return tk.get_validator(name)
-
-
-def _paging(default: int, maximum: int) -> dict[str, list[Any]]:
-    def at_most(value: Any) -> int:
-        return min(int(value), maximum)
-
-    return {
-        "limit": [_v("default")(default), _v("natural_number_validator"), at_most],
-        "offset": [_v("default")(0), _v("natural_number_validator")],
-    }
 
 
 def _text() -> list[Any]:
@@ -63,7 +54,7 @@ def registration_publicity_list(context: Context, data_dict: DataDict) -> dict[s
     :param offset: default 0
     """
     tk.check_access("registration_publicity_list", context, data_dict)
-    data = _validate(data_dict, {"q": _text(), **_paging(20, 100)}, context)
+    data = _validate(data_dict, {"q": _text(), **paging(20, 100)}, context)
     return publicity.listing(q=data.get("q") or "", limit=data["limit"], offset=data["offset"])
 
 
@@ -130,7 +121,7 @@ def objection_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """
     tk.check_access("objection_list", context, data_dict)
     data = _validate(data_dict, {"application_id": _text(), "status": _text(),
-                                 **_paging(50, 200)}, context)
+                                 **paging(50, 200)}, context)
     user = _user(context)
     query = objections.visible_query(user)
     if data.get("application_id"):
@@ -203,7 +194,7 @@ def registration_query(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """
     tk.check_access("registration_query", context, data_dict)
     schema = {key: _text() for key in ("code", "registrant", "name", "q", "status")}
-    data = _validate(data_dict, {**schema, **_paging(20, 100)}, context)
+    data = _validate(data_dict, {**schema, **paging(20, 100)}, context)
     return public_query.query(
         dict(context), code=data.get("code") or "", registrant=data.get("registrant") or "",
         name=data.get("name") or "", q=data.get("q") or "", status=data.get("status") or "",

@@ -1,6 +1,8 @@
 """Input schemas of the workflow actions (navl), one per action."""
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import ckan.plugins.toolkit as tk
@@ -22,6 +24,31 @@ def _text() -> list[Any]:
 
 def _flag() -> list[Any]:
     return [_v("default")(False), _v("boolean_validator")]
+
+
+def count(default: int, maximum: int) -> Callable[[Any], int]:
+    """Validator of a paging number: a whole number from 0; missing or empty is
+    ``default``, more than ``maximum`` is ``maximum``. (CKAN's natural-number and
+    maximum validators raise TypeError on a list or an object.)"""
+    def validator(value: Any) -> int:
+        if value is tk.missing or value is None or value == "":
+            return default
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                number = int(value)
+        if number is None:
+            raise tk.Invalid(tk._("Must be a whole number"))
+        if number < 0:
+            raise tk.Invalid(tk._("Must not be negative"))
+        return min(number, maximum)
+    return validator
+
+
+def paging(default: int, maximum: int) -> Schema:
+    return {"limit": [count(default, maximum)], "offset": [count(0, 10**9)]}
 
 
 def submit() -> Schema:
@@ -84,9 +111,7 @@ def listing() -> Schema:
         "state": _text(),
         "package_id": _text(),
         "overdue": [_v("ignore_missing"), _v("boolean_validator")],
-        "limit": [_v("default")(50), _v("natural_number_validator"),
-                  _v("limit_to_configured_maximum")("", 1000)],
-        "offset": [_v("default")(0), _v("natural_number_validator")],
+        **paging(50, 1000),
     }
 
 
@@ -120,5 +145,5 @@ def verify() -> Schema:
 
 
 def notifications() -> Schema:
-    return {"limit": [_v("default")(50), _v("natural_number_validator")],
+    return {"limit": [count(50, 1000)],
             "mark_read": [_v("default")(False), _v("boolean_validator")]}
