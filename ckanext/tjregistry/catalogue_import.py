@@ -169,6 +169,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("关键词", "tag_string", parse=_tags, note="以顿号或逗号分隔"),
 )
 _BY_HEADER = {_normalise_label(column.header): column for column in COLUMNS}
+_HEADER_OF = {column.key: column.header for column in COLUMNS}
 _BY_HEADER.update({_normalise_label(column.key): column for column in COLUMNS})
 
 
@@ -288,8 +289,11 @@ class RowResult:
 
 @dataclass
 class Row:
+    """A non-blank row of the file, parsed once (by the process reading the file)."""
     number: int  # the row number in the spreadsheet
-    values: list[Any]
+    fields: dict[str, Any]
+    raw: dict[str, Any]
+    errors: list[str]
     repeats_code: bool  # an earlier valid row of the file has the same catalogue code
 
 
@@ -448,12 +452,13 @@ class Importer:
                 return model.Package.get(package_id)
         return None
 
-    def apply(self, row: Row, mapping: dict[int, Column], import_id: str) -> RowResult:
+    def apply(self, row: Row, import_id: str) -> RowResult:
         """Apply one row in the session (the caller commits); ``result.package_id`` is
         the dataset written, if any."""
-        fields, raw, errors = parse_row(row.values, mapping)
+        fields, raw = row.fields, row.raw
         code = _text(fields.get("gov_catalog_code"))
-        result = RowResult(row.number, code, _text(fields.get("title")), ERROR, errors=errors)
+        result = RowResult(row.number, code, _text(fields.get("title")), ERROR,
+                           errors=list(row.errors))
         if row.repeats_code:
             result.errors.append("目录编码在文件中重复 / duplicate catalogue code in the file")
         if result.errors:
@@ -658,12 +663,12 @@ def _marked_rows(rows: Rows, mapping: dict[int, Column]) -> Iterator[Row]:
     for number, values in rows:
         if _is_blank(values):
             continue
-        fields, _raw, errors = parse_row(values, mapping)
+        fields, raw, errors = parse_row(values, mapping)
         code = _text(fields.get("gov_catalog_code"))
         repeats = bool(code) and code in seen
         if code and not errors:
             seen.add(code)
-        yield Row(number, values, repeats)
+        yield Row(number, fields, raw, errors, repeats)
 
 
 def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
@@ -677,42 +682,41 @@ def _chunks(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
         yield chunk
 
 
-def _apply_row(importer: Importer, row: Row, mapping: dict[int, Column],
-               import_id: str) -> RowResult:
+def _apply_row(importer: Importer, row: Row, import_id: str) -> RowResult:
     """Apply one row in a transaction of its own: a bad row is rolled back alone."""
     for attempt in range(1, ROW_ATTEMPTS + 1):
         try:
-            result = importer.apply(row, mapping, import_id)
+            result = importer.apply(row, import_id)
             bulk.commit_without_indexing()
         except tk.ValidationError as error:
             model.Session.rollback()  # CKAN's actions have rolled back already
-            result = RowResult(row.number, "", "", ERROR, errors=_validation_messages(error))
-            _fill_identity(result, row.values, mapping)
-            return result
+            return _error_result(row, _validation_messages(error))
         except IntegrityError as error:
             # Another worker wrote a dataset with the same name a moment earlier;
             # applied again, the row sees it and takes another name.
             model.Session.rollback()
             if attempt < ROW_ATTEMPTS:
                 continue
-            result = RowResult(row.number, "", "", ERROR, errors=[
-                f"数据库拒绝写入 / the database refused the row: {str(error.orig)[:300]}"])
-            _fill_identity(result, row.values, mapping)
-            return result
+            return _error_result(row, [f"数据库拒绝写入 / the database refused the row: "
+                                       f"{str(error.orig)[:300]}"])
         if result.package_id:
             importer.to_index.append(result.package_id)
         return result
     raise AssertionError("unreachable")
 
 
-def _apply_chunk(importer: Importer, rows: list[Row], mapping: dict[int, Column],
-                 import_id: str, progress: Callable[[int], None] | None = None
-                 ) -> list[RowResult]:
+def _error_result(row: Row, errors: list[str]) -> RowResult:
+    return RowResult(row.number, row.raw.get(_HEADER_OF["gov_catalog_code"], ""),
+                     row.raw.get(_HEADER_OF["title"], ""), ERROR, errors=errors)
+
+
+def _apply_chunk(importer: Importer, rows: list[Row], import_id: str,
+                 progress: Callable[[int], None] | None = None) -> list[RowResult]:
     """Apply these rows, then send the datasets they wrote to Solr together."""
     results = []
     try:
         for row in rows:
-            results.append(_apply_row(importer, row, mapping, import_id))
+            results.append(_apply_row(importer, row, import_id))
             if progress is not None:
                 progress(1)
     finally:
@@ -729,7 +733,7 @@ def _record(summary: Summary, results: list[RowResult]) -> None:
 
 
 # What a forked worker works with: set by the parent just before the fork.
-_worker_job: tuple[Importer, dict[int, Column], str] | None = None
+_worker_job: tuple[Importer, str] | None = None
 
 
 def _worker_started() -> None:
@@ -739,8 +743,8 @@ def _worker_started() -> None:
 
 def _worker_chunk(rows: list[Row]) -> list[RowResult]:
     assert _worker_job is not None
-    importer, mapping, import_id = _worker_job
-    return _apply_chunk(importer, rows, mapping, import_id)
+    importer, import_id = _worker_job
+    return _apply_chunk(importer, rows, import_id)
 
 
 def _apply_rows(importer: Importer, rows: Rows, mapping: dict[int, Column], summary: Summary,
@@ -748,11 +752,10 @@ def _apply_rows(importer: Importer, rows: Rows, mapping: dict[int, Column], summ
     marked = _marked_rows(rows, mapping)
     if workers <= 1:
         for chunk in _chunks(marked, BATCH):
-            _record(summary, _apply_chunk(importer, chunk, mapping, summary.import_id,
-                                          progress))
+            _record(summary, _apply_chunk(importer, chunk, summary.import_id, progress))
         return
     global _worker_job
-    _worker_job = (importer, mapping, summary.import_id)
+    _worker_job = (importer, summary.import_id)
     model.Session.close()  # no connection of the parent's session goes into a worker
     try:
         with multiprocessing.get_context("fork").Pool(workers,
@@ -766,15 +769,6 @@ def _apply_rows(importer: Importer, rows: Rows, mapping: dict[int, Column], summ
             pool.join()
     finally:
         _worker_job = None
-
-
-def _fill_identity(result: RowResult, values: list[Any], mapping: dict[int, Column]) -> None:
-    for index, column in mapping.items():
-        text = _cell(values[index]) if index < len(values) else ""
-        if column.key == "gov_catalog_code":
-            result.code = text
-        elif column.key == "title":
-            result.title = text
 
 
 REPORT_HEADER = ("行号 row", "目录编码 code", "资源名称 title", "结果 status", "说明 meaning",

@@ -24,7 +24,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry import catalogue_gaps, jurisdiction, late, vocabularies, workdays, workflow
-from ckanext.tjregistry.model import Application, Event, Registration
+from ckanext.tjregistry.model import Application, Event
 
 CITY = "city"
 # Longest period a monthly series covers (ten years).
@@ -248,20 +248,10 @@ def registrant_district(org: jurisdiction.OrgProfile) -> str:
     return jurisdiction.CITY_CODE
 
 
-def dataset_statuses(session: Any = None) -> dict[str, str]:
-    """Every dataset's ``registration_status`` in two queries.
-
-    Same rule as ``workflow.registration_status`` (the registration's status unless it
-    was never registered, else what the open application's state shows), read in bulk.
-    """
-    session = session or model.Session
-    registrations = dict(session.query(Registration.package_id, Registration.status)
-                         .filter(Registration.status != workflow.UNREGISTERED).all())
-    open_states = dict(session.query(Application.package_id, Application.state)
-                       .filter(Application.is_open.is_(True)).all())
-    return {package_id: workflow.dataset_status(registrations.get(package_id),
-                                                open_states.get(package_id))
-            for package_id in {*registrations, *open_states}}
+def dataset_statuses() -> dict[str, str]:
+    """Every dataset's ``registration_status`` in two queries (datasets absent from the
+    result are unregistered)."""
+    return workflow.registration_statuses()
 
 
 def registrants() -> dict[str, jurisdiction.OrgProfile]:

@@ -1099,15 +1099,19 @@ def registration_status(package_id: str, session: Any = None) -> str:
     return dataset_status(None, app.state if app else None)
 
 
-def registration_statuses(package_ids: list[str]) -> dict[str, str]:
-    """``registration_status`` of many datasets, from committed data (two queries)."""
-    registered = dict(model.Session.query(Registration.package_id, Registration.status)
-                      .filter(Registration.package_id.in_(package_ids)))
-    applying = dict(model.Session.query(Application.package_id, Application.state)
-                    .filter(Application.package_id.in_(package_ids),
-                            Application.is_open.is_(True)))
-    return {package_id: dataset_status(registered.get(package_id), applying.get(package_id))
-            for package_id in package_ids}
+def registration_statuses(package_ids: list[str] | None = None) -> dict[str, str]:
+    """``registration_status`` of these datasets from committed data (two queries); without
+    ids, of every dataset that has a registration or an open application."""
+    registered = model.Session.query(Registration.package_id, Registration.status)
+    applying = (model.Session.query(Application.package_id, Application.state)
+                .filter(Application.is_open.is_(True)))
+    if package_ids is not None:
+        registered = registered.filter(Registration.package_id.in_(package_ids))
+        applying = applying.filter(Application.package_id.in_(package_ids))
+    statuses, states = dict(registered.all()), dict(applying.all())
+    ids = package_ids if package_ids is not None else {*statuses, *states}
+    return {package_id: dataset_status(statuses.get(package_id), states.get(package_id))
+            for package_id in ids}
 
 
 def open_application(package_id: str) -> Application | None:
