@@ -564,11 +564,10 @@ def _messages_in_english() -> Iterator[None]:
 
 
 def _validation_messages(error: tk.ValidationError) -> list[str]:
-    labels = {column.key: column.header for column in COLUMNS}
     messages = []
     for key, value in (error.error_dict or {}).items():
         texts = value if isinstance(value, list) else [value]
-        field_name = f"{labels[key]} {key}" if key in labels else key
+        field_name = f"{_HEADER_OF[key]} {key}" if key in _HEADER_OF else key
         messages.append(f"{field_name}: " + "; ".join(
             _in_both_languages(text) if isinstance(text, str) else str(text) for text in texts))
     return messages or [str(error)]
