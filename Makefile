@@ -1,6 +1,6 @@
 # ckanext-tjregistry: the two commands, and a few more.
 SHELL := /bin/bash
-.PHONY: up down test test-2.12 status lint bench i18n
+.PHONY: up down test test-clock test-2.12 status lint bench i18n
 
 up:          ## install everything needed and bring up the platform with demo data on 127.0.0.1:5000
 	bash services/up.sh
@@ -10,6 +10,10 @@ down:        ## stop CKAN, the worker, Solr, Redis and PostgreSQL
 
 test:        ## run the test suite on the real stack (starts what it needs)
 	bash services/test.sh $(ARGS)
+
+test-clock:  ## the suite with the test process's clock set to DATE, e.g. make test-clock DATE="2027-02-08 10:00 +08:00"
+	@test -n "$(DATE)" || { echo 'usage: make test-clock DATE="2027-02-08 10:00 +08:00" [ARGS=...]'; exit 2; }
+	TJ_TEST_CLOCK="$(DATE)" bash services/test.sh $(ARGS)
 
 test-2.12:   ## the same suite on CKAN 2.12.0 (own venv, same services)
 	CKAN_VERSION=2.12.0 bash services/test.sh $(ARGS)

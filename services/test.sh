@@ -25,4 +25,17 @@ mkdir -p "$CKAN_STORAGE_PATH"
   || { tail -30 "$TJ_LOG_DIR/test-db-init-$TJ_TEST_DB.log"; exit 1; }
 
 echo "[test] CKAN $("$TJ_VENV/bin/python" -c 'import ckan; print(ckan.__version__)'), Solr core $CKAN_SOLR_URL"
-exec "$TJ_VENV/bin/pytest" --ckan-ini=test.ini "${@:-ckanext/tjregistry/tests}"
+pytest_command=("$TJ_VENV/bin/pytest" --ckan-ini=test.ini "${@:-ckanext/tjregistry/tests}")
+
+# TJ_TEST_CLOCK runs every Python process of the test run (pytest, the `ckan run` servers
+# and `ckan` commands it starts) on a wall clock moved to the given moment, which then
+# runs on: e.g. TJ_TEST_CLOCK="2027-02-08 10:00 +08:00". See services/clock/.
+# PostgreSQL, Redis and Solr keep the real clock.
+if [ -n "${TJ_TEST_CLOCK:-}" ]; then
+  clock_start="$(date -u -d "$TJ_TEST_CLOCK" +%s)" \
+    || { echo "[test] TJ_TEST_CLOCK=$TJ_TEST_CLOCK is not a date that date(1) understands" >&2; exit 1; }
+  export TJ_TEST_CLOCK_OFFSET=$((clock_start - $(date -u +%s)))
+  export PYTHONPATH="$TJ_ROOT/services/clock${PYTHONPATH:+:$PYTHONPATH}"
+  echo "[test] clock moved to $(TZ=Asia/Shanghai date -d "@$clock_start" '+%Y-%m-%d %H:%M %a') in Tianjin ($(date -u -d "@$clock_start" '+%Y-%m-%d %H:%M') UTC)"
+fi
+exec "${pytest_command[@]}"

@@ -1,9 +1,12 @@
 """Fixtures shared by this extension's tests (CKAN's own pytest plugin supplies the rest)."""
 from __future__ import annotations
 
+import datetime as dt
 import email
 import email.policy
+import os
 import socket
+import zoneinfo
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +20,13 @@ from ckan.tests import factories
 from ckanext.tjregistry.tests import live_server
 
 _MIGRATED_PLUGINS = ("activity", "tjregistry")
+
+
+def pytest_report_header(config) -> str:
+    """The wall clock the run sees (``make test-clock`` moves it), in Tianjin time."""
+    now = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M %a")
+    moved = " (moved by TJ_TEST_CLOCK)" if os.environ.get("TJ_TEST_CLOCK_OFFSET") else ""
+    return f"tjregistry: wall clock {now} in Tianjin{moved}"
 _schema_ready = False
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import ckan.model as model
 from ckan.tests import factories, helpers
 
+from ckanext.tjregistry import workdays
 from ckanext.tjregistry.tests import samples
 
 
@@ -48,7 +49,8 @@ def dataset_fields(**overrides: Any) -> dict[str, Any]:
         "", name=f"ds-{suffix}", title=f"测试数据资源{suffix}", gov_catalog_code="",
         open_type="not_open", access_method="apply", open_platform_url="",
         open_condition="", in_authorized_operation=False, operator_name="",
-        activity_start_date="2026-11-02", spatial=[], regist_object_type="public_data_resource",
+        activity_start_date=workdays.local_today().isoformat(), spatial=[],
+        regist_object_type="public_data_resource",
         resources=[{"url": "https://example.org/data.csv", "name": "数据文件",
                     "format": "CSV", "resource_kind": "data"}])
     data.update(overrides)
