@@ -32,6 +32,23 @@ def demo_load() -> None:
         click.echo(line)
 
 
+@tjregistry.group()
+def activity() -> None:
+    """CKAN's activity stream."""
+
+
+@activity.command("scrub")
+def activity_scrub() -> None:
+    """Remove restricted values from stored activity rows (also done by migration 0600)."""
+    import ckan.model as model
+
+    from ckanext.tjregistry import activity_privacy
+
+    with model.meta.engine.begin() as connection:
+        changed = activity_privacy.scrub_stored(connection)
+    click.echo(f"{changed} activity rows cleaned")
+
+
 tjregistry.add_command(certificate)
 tjregistry.add_command(dcat_export)
 tjregistry.add_command(report)

@@ -249,8 +249,10 @@ def missing_for_application(application: Any, proposed: dict[str, Any] | None) -
     """
     if application.application_type == "cancellation":
         return None
+    # As the site user: the evidence fields are restricted (access.py).
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     dataset = proposed or tk.get_action("package_show")(
-        {"ignore_auth": True, "for_view": False, "tjregistry_raw": True},
+        {"ignore_auth": True, "for_view": False, "user": site_user},
         {"id": application.package_id})
     if not requires_evidence(dataset):
         return None

@@ -9,7 +9,7 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-from ckanext.tjregistry import indexing, input_guard, metadata
+from ckanext.tjregistry import activity_privacy, indexing, input_guard, metadata
 from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
 
 
@@ -22,6 +22,7 @@ from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
 @tk.blanket.config_declarations
 class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks):
     p.implements(p.IConfigurer)
+    p.implements(p.IConfigurable)
     p.implements(p.ITranslation)
     p.implements(p.IPackageController, inherit=True)
     p.implements(p.IFacets, inherit=True)
@@ -33,6 +34,10 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "tjregistry")
+
+    # IConfigurable: no activity row holds or hands out a restricted value (activity_privacy.py).
+    def configure(self, config: Any) -> None:
+        activity_privacy.install()
 
     # IMiddleware: requests with NUL characters get a 400 (input_guard.py).
     def make_middleware(self, app: Any, config: Any) -> Any:

@@ -51,6 +51,7 @@ from ckanext.tjregistry.logic.supervision_auth import (
 from ckanext.tjregistry.model import Application, Registration
 
 __all__ = [
+    "activity_show",
     "certificate_key_list",
     "certificate_renew",
     "certificate_show",
@@ -307,4 +308,14 @@ def package_delete(next_auth: Any, context: Context, data_dict: DataDict) -> Aut
             reason = "登记记录须保存 / Registration records are kept"
     if reason:
         return {"success": False, "msg": reason}
+    return next_auth(context, data_dict)
+
+
+@tk.chained_auth_function
+@tk.auth_allow_anonymous_access
+def activity_show(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+    # The activity plugin's check reads ``include_data`` without a default (a KeyError,
+    # so a 500, for every non-sysadmin); activity_show always returns the data.
+    data_dict = dict(data_dict or {})
+    data_dict.setdefault("include_data", True)
     return next_auth(context, data_dict)
