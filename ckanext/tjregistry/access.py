@@ -24,11 +24,13 @@ at display time:
   dataset hooks, are wrapped to strip them too.
 
 A context without a user (``ignore_auth`` alone, as used by activity recording
-and indexing) is not entitled. Nor is an ``ignore_auth`` call naming anyone but a
-sysadmin: inside a request CKAN fills ``context["user"]`` from the logged-in user for
-every action call, so an internal ``ignore_auth`` read (the activity plugin's copy of
-the dataset, say) would otherwise be answered as the acting clerk. Internal callers
-that need restricted values pass the site user (``workflow.site_context``).
+and indexing) is not entitled. Nor is an ``ignore_auth`` call whose user CKAN filled
+in: inside a request CKAN names the logged-in user in every action call's context, so
+an internal ``ignore_auth`` read (the activity plugin's copy of the dataset, say) would
+otherwise be answered as the acting clerk. Such a call is answered as its user only
+when the caller put the user object in the context (views and the API do) or named a
+sysadmin; internal callers that need restricted values pass the site user
+(``workflow.site_context``).
 """
 from __future__ import annotations
 
@@ -134,6 +136,20 @@ def may_see_restricted(user: model.User | None, owner_org_id: str | None) -> boo
     return False
 
 
+def _named_by_caller(context: dict[str, Any]) -> bool:
+    """Whether an ``ignore_auth`` context's user was set by its caller, not filled in.
+
+    CKAN fills ``context["user"]`` from the logged-in user for any action called
+    inside a request, but sets no ``auth_user_obj`` when auth is ignored; views and the
+    API put the authenticated user object in the context themselves. A sysadmin named
+    explicitly (the site user of internal reads) is trusted as well.
+    """
+    if isinstance(context.get("auth_user_obj"), model.User):
+        return True
+    reader = viewer(context)
+    return bool(reader is not None and reader.sysadmin)
+
+
 def may_see_dataset_restricted(context: dict[str, Any], pkg_dict: dict[str, Any]) -> bool:
     return may_see_restricted(viewer(context), pkg_dict.get("owner_org"))
 
@@ -193,8 +209,7 @@ def filter_shown_dataset(context: dict[str, Any], pkg_dict: dict[str, Any]) -> d
         # (resource_create/update/delete); the dict is written back, never returned.
         entitled = True
     elif context.get("ignore_auth"):
-        reader = viewer(context)
-        entitled = bool(reader is not None and reader.sysadmin)
+        entitled = _named_by_caller(context) and may_see_dataset_restricted(context, pkg_dict)
     else:
         entitled = may_see_dataset_restricted(context, pkg_dict)
     if entitled:

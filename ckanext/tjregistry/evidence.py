@@ -34,7 +34,7 @@ import sqlalchemy as sa
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import agencies, history, jurisdiction, workdays
+from ckanext.tjregistry import agencies, freeze, history, jurisdiction, workdays
 from ckanext.tjregistry.model import Event
 from ckanext.tjregistry.model.evidence import Evidence
 
@@ -391,10 +391,7 @@ def record(user: model.User, package: model.Package, *, kind: str,
 
 def _fill_dataset_fields(package: model.Package, evidence: Evidence, maker: Maker) -> None:
     """Copy the record into the dataset's evidence fields while it may still be edited."""
-    # The lock rule (registered, or an application being handled) lives in logic/auth.
-    from ckanext.tjregistry.logic.auth import _locked_reason
-
-    if _locked_reason(package.id) is not None:
+    if freeze.locked_reason(package.id) is not None:
         return
     provider = jurisdiction.profile(maker.org_id)
     site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})

@@ -9,12 +9,19 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-from ckanext.tjregistry import activity_privacy, indexing, input_guard, metadata
+from ckanext.tjregistry import activity_privacy, freeze, indexing, input_guard, metadata
 from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
+from ckanext.tjregistry.logic import auth as logic_auth
+
+
+def auth_functions() -> dict[str, Any]:
+    """This extension's auth functions and the freeze's guards of CKAN's own writes."""
+    return {**{name: getattr(logic_auth, name) for name in logic_auth.__all__},
+            **freeze.auth_functions()}
 
 
 @tk.blanket.actions
-@tk.blanket.auth_functions
+@tk.blanket.auth_functions(auth_functions)
 @tk.blanket.helpers
 @tk.blanket.validators
 @tk.blanket.blueprints
@@ -56,6 +63,9 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     # IPackageController: see indexing.py for what each hook does.
     def before_dataset_index(self, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return indexing.before_dataset_index(pkg_dict)
+
+    def after_dataset_update(self, context: Any, pkg_dict: dict[str, Any]) -> None:
+        freeze.recheck_write(context, pkg_dict.get("id") or "")
 
     def after_dataset_show(self, context: Any, pkg_dict: dict[str, Any]) -> dict[str, Any]:
         return indexing.after_dataset_show(pkg_dict, context)

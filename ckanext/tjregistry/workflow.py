@@ -447,7 +447,13 @@ def perform(action: str, *, actor: Actor, application_id: str | None = None,
 
 
 def _submit(session: Any, actor: Actor, inputs: dict[str, Any]) -> Outcome:
-    package = model.Package.get(inputs.get("package_id") or "")
+    # The dataset's row is locked before its snapshot is taken, and every direct edit
+    # holds the same lock when it re-checks the freeze (freeze.recheck_write): an edit
+    # racing the submission either lands before the snapshot or is refused.
+    package = (session.query(model.Package)
+               .filter(sa.or_(model.Package.id == (inputs.get("package_id") or ""),
+                              model.Package.name == (inputs.get("package_id") or "")))
+               .populate_existing().with_for_update().one_or_none())
     if package is None or package.state != "active" or package.type not in DATASET_TYPES:
         raise tk.ObjectNotFound("数据不存在 / Dataset not found")
     if not package.owner_org:
@@ -765,7 +771,8 @@ def site_context() -> dict[str, Any]:
 
 def _package_dict(package_id: str) -> dict[str, Any]:
     """The whole dataset, restricted fields included (the registered or proposed version)."""
-    return tk.get_action("package_show")(site_context(), {"id": package_id})
+    return tk.get_action("package_show")({**site_context(), "use_cache": False},
+                                         {"id": package_id})
 
 
 def _effect_snapshot(ctx: dict[str, Any]) -> None:

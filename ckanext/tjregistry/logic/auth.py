@@ -56,8 +56,6 @@ __all__ = [
     "certificate_renew",
     "certificate_show",
     "certificate_verify",
-    "package_delete",
-    "package_update",
     "registrant_account_bulk_create",
     "registrant_account_create",
     "registrant_register",
@@ -265,50 +263,6 @@ def registrant_verify(context: Context, data_dict: DataDict) -> AuthResult:
 
 def registrant_register(context: Context, data_dict: DataDict) -> AuthResult:
     return _result(_logged_in(context), "请先登录 / Log in first")
-
-
-def _locked_reason(package_id: str) -> str | None:
-    """Why a dataset may not be edited directly, or None.
-
-    After registration, edits happen only through a change or correction application
-    (Art. 14), so the public keeps seeing the registered version until one is approved.
-    While an application is being handled, the reviewed content must not move either,
-    except when the registrant was asked to supplement it.
-    """
-    package = model.Package.get(package_id)
-    if package is None:
-        return None
-    reg = model.Session.get(Registration, package.id)
-    if reg is not None and reg.status == "registered":
-        return ("已登记的数据只能通过变更或更正登记修改 / A registered dataset can only be "
-                "changed through a change or correction application")
-    app = workflow.open_application(package.id)
-    if app is not None and app.state != "supplement_requested":
-        return ("登记申请办理中,数据暂不能修改 / The dataset cannot be edited while its "
-                "registration application is being handled")
-    return None
-
-
-@tk.chained_auth_function
-def package_update(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
-    reason = _locked_reason((data_dict or {}).get("id") or "")
-    if reason:
-        return {"success": False, "msg": reason}
-    return next_auth(context, data_dict)
-
-
-@tk.chained_auth_function
-def package_delete(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
-    package_id = (data_dict or {}).get("id") or ""
-    reason = _locked_reason(package_id)
-    if reason is None:
-        package = model.Package.get(package_id)
-        reg = model.Session.get(Registration, package.id) if package else None
-        if reg is not None and reg.status in ("revoked", "expired"):
-            reason = "登记记录须保存 / Registration records are kept"
-    if reason:
-        return {"success": False, "msg": reason}
-    return next_auth(context, data_dict)
 
 
 @tk.chained_auth_function
