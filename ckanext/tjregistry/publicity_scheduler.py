@@ -10,7 +10,9 @@ running, the sweep is queued at once.
 
 It sleeps in steps of at most ``poll_seconds``, re-reading the clock after each, so a
 clock change or a suspended machine cannot make it miss a trigger by more than one
-step; each step touches the heartbeat file, if one is given, for health checks. When
+step; each step writes the time of the scheduler's clock into the heartbeat file, if one
+is given, for health checks (``write_heartbeat``; the check compares it with its own
+clock, not with the file's modification time). When
 Redis or the database cannot be reached it logs and retries every ``retry_seconds``
 instead of dying. SIGTERM and SIGINT stop it between two steps (``SignalWait``).
 """
@@ -18,8 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import pathlib
 import signal
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +32,13 @@ import ckan.model as model
 from ckanext.tjregistry import publicity
 
 log = logging.getLogger(__name__)
+
+
+def write_heartbeat(path: pathlib.Path) -> None:
+    """Record now (seconds since the epoch) in ``path``, replacing it atomically."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(f"{time.time():.3f}\n", encoding="ascii")
+    os.replace(partial, path)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -84,12 +95,12 @@ class Scheduler:
         self.stopped = False
 
     def _pause(self, seconds: float) -> bool:
-        """Touch the heartbeat and wait; True when the scheduler must stop."""
+        """Beat and wait; True when the scheduler must stop."""
         if self.heartbeat is not None:
             try:
-                self.heartbeat.touch()
+                write_heartbeat(self.heartbeat)
             except OSError as error:
-                log.warning("publicity scheduler: cannot touch %s: %s", self.heartbeat, error)
+                log.warning("publicity scheduler: cannot write %s: %s", self.heartbeat, error)
         if self.wait(seconds):
             self.stopped = True
         return self.stopped

@@ -3,8 +3,9 @@
     scheduler_healthcheck.py HEARTBEAT_FILE MAX_AGE_SECONDS
 
 Healthy when the scheduler (``ckan tjregistry workflow scheduler --heartbeat FILE``) has
-touched its heartbeat file within the last MAX_AGE_SECONDS: it does so at least once a
-minute while it waits, so a dead or hung scheduler turns the container unhealthy.
+written its heartbeat within the last MAX_AGE_SECONDS: it writes the time of its clock
+(seconds since the epoch) into the file at least once a minute while it waits, so a dead
+or hung scheduler turns the container unhealthy.
 """
 from __future__ import annotations
 
@@ -16,10 +17,14 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     heartbeat, max_age = Path(argv[1]), float(argv[2])
     try:
-        age = time.time() - heartbeat.stat().st_mtime
+        beat = float(heartbeat.read_text(encoding="ascii").strip())
     except OSError:
         print(f"no heartbeat file {heartbeat}", file=sys.stderr)
         return 1
+    except ValueError:
+        print(f"heartbeat {heartbeat} holds no time", file=sys.stderr)
+        return 1
+    age = time.time() - beat
     if age > max_age:
         print(f"heartbeat {heartbeat} is {age:.0f} s old", file=sys.stderr)
         return 1
