@@ -22,8 +22,27 @@ def _text() -> list[Any]:
     return [_v("ignore_missing"), _v("unicode_safe"), _v("strip_value")]
 
 
+_TRUE = frozenset(("true", "1", "yes", "y", "t", "on"))
+_FALSE = frozenset(("false", "0", "no", "n", "f", "off", ""))
+
+
+def flag(value: Any) -> bool:
+    """A yes/no input: JSON booleans, 1/0, and the words forms and clients send
+    (``on`` from a ticked checkbox). CKAN's boolean_validator raises AttributeError on a
+    number and reads ``on`` as false."""
+    if value is tk.missing or value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise tk.Invalid("应为是或否(true/false) / Must be true or false")
+
+
 def _flag() -> list[Any]:
-    return [_v("default")(False), _v("boolean_validator")]
+    return [flag]
 
 
 def count(default: int, maximum: int) -> Callable[[Any], int]:

@@ -88,3 +88,50 @@ def sysadmin_headers() -> dict[str, str]:
 
     user = factories.Sysadmin()
     return {"Authorization": factories.APIToken(user=user["name"])["token"]}
+
+
+def test_form_encoded_api_bodies_with_nul_are_refused(app):
+    # CKAN's API reads a form whose only key is a JSON document, and plain form fields.
+    as_json_key = app.post("/api/3/action/registration_show",
+                           data={'{"id": "a\\u0000b"}': "1"}, expect_errors=True)
+    assert as_json_key.status_code == 400, as_json_key.get_data(as_text=True)
+    assert as_json_key.json["error"]["message"] == NUL_MESSAGE
+    as_field = app.post("/api/3/action/registration_show", data={"id": "a\x00b"},
+                        expect_errors=True)
+    assert as_field.status_code == 400 and as_field.json["error"]["message"] == NUL_MESSAGE
+
+
+@pytest.mark.parametrize("body", [
+    b'{"id": "\\ud800"}', b'{"q": "\\udfff\\u516c"}', b'{"\\ud83d": "x"}',
+    b'{"fq": ["ok", "\\udc00"]}',
+])
+def test_lone_surrogates_in_json_are_refused(app, body):
+    response = app.post("/api/3/action/registration_query", data=body,
+                        content_type="application/json", expect_errors=True)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.json["error"]["message"] == NUL_MESSAGE
+
+
+def test_a_surrogate_pair_is_an_ordinary_character(app):
+    response = app.post("/api/3/action/registration_query", data=b'{"q": "\\ud83d\\ude8c"}',
+                        content_type="application/json", expect_errors=True)
+    assert response.status_code == 200, response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("pledge", [1, 2, [True], {"a": 1}, "maybe", 1.5])
+def test_pledge_of_any_type_is_never_a_500(app, pledge):
+    # Anonymous: refused (403) or invalid (409), never a server error.
+    response = app.post("/api/3/action/registration_submit",
+                        json={"package_id": "nothing", "pledge": pledge}, expect_errors=True)
+    assert response.status_code in (403, 409), response.get_data(as_text=True)
+    if response.status_code == 409:
+        assert "Must be true or false" in response.get_data(as_text=True)
+
+
+def test_flag_reads_what_forms_and_clients_send():
+    from ckanext.tjregistry.logic.schema import flag
+
+    for value in (True, 1, "1", "true", "True", "on", "yes", " y "):
+        assert flag(value) is True, value
+    for value in (False, 0, "0", "false", "off", "no", "", None):
+        assert flag(value) is False, value
