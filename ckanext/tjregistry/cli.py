@@ -49,6 +49,41 @@ def activity_scrub() -> None:
     click.echo(f"{changed} activity rows cleaned")
 
 
+@tjregistry.group()
+def repair() -> None:
+    """Operator repairs around the freeze, recorded in the history (repair.py)."""
+
+
+@repair.command("dataset")
+@click.argument("dataset")
+@click.option("--set", "assignments", multiple=True, required=True, metavar="FIELD=VALUE",
+              help="A field and its new value (JSON if it parses as JSON); repeatable.")
+@click.option("--reason", required=True, help="Why the repair is needed (recorded).")
+@click.option("--operator", required=True, help="The sysadmin making the repair (recorded).")
+def repair_dataset(dataset: str, assignments: tuple[str, ...], reason: str,
+                   operator: str) -> None:
+    """Change fields of a dataset outside the procedure, in the history."""
+    import json
+
+    from ckanext.tjregistry import repair as repairs
+
+    changes: dict[str, object] = {}
+    for assignment in assignments:
+        field, separator, raw = assignment.partition("=")
+        if not separator or not field.strip():
+            raise click.UsageError(f"--set expects FIELD=VALUE, not {assignment!r}")
+        try:
+            changes[field.strip()] = json.loads(raw)
+        except ValueError:
+            changes[field.strip()] = raw
+    try:
+        result = repairs.repair_dataset(dataset, changes, operator=operator, reason=reason)
+    except repairs.RepairError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"repaired {result['package_id']}: {', '.join(result['fields'])} "
+               f"(history event {result['event_id']})")
+
+
 tjregistry.add_command(certificate)
 tjregistry.add_command(dcat_export)
 tjregistry.add_command(report)

@@ -1181,12 +1181,13 @@ def outcome_event_data(session: Any, outcome: Outcome, data: dict[str, Any]) -> 
 
 
 def record_registration_event(session: Any, package_id: str, action: str, *,
-                              actor: Actor, data: dict[str, Any]) -> Any:
+                              actor: Actor, data: dict[str, Any],
+                              role: str | None = None) -> Any:
     """Record a fact about a registration that does not change its state (e.g. a
     certificate renewal) in the history, in the caller's transaction."""
     reg = session.get(Registration, package_id)
     status = reg.status if reg is not None else registration_status(package_id, session)
-    role: str | None = SYSTEM if actor.system else None
+    role = role or (SYSTEM if actor.system else None)
     acting = None
     if reg is not None:
         acting = jurisdiction.acting_institution(reg.institution_id)

@@ -166,3 +166,43 @@ def test_an_edit_racing_the_submission_never_follows_the_snapshot(ckan_server):
             outcomes.append(edit_status)
     # Both orders happen over the trials, and each leaves the record consistent.
     assert outcomes
+
+
+def test_operator_repair_is_the_recorded_way_around_the_freeze(cli):
+    from ckanext.tjregistry.cli import tjregistry
+
+    world = build_world()
+    dataset = make_dataset(world.hp_reg)
+    register(world, world.hp_clerk, world.hp_reviewer, dataset)
+    events_before = model.Session.query(Event).filter(Event.package_id == dataset["id"]).count()
+
+    refused = [
+        ["--set", "title=x", "--reason", "修复", "--operator", world.hp_clerk["name"]],
+        ["--set", "title=x", "--reason", " ", "--operator", world.sysadmin["name"]],
+        ["--set", "owner_org=x", "--reason", "修复", "--operator", world.sysadmin["name"]],
+        ["--set", "no_such_field=1", "--reason", "修复", "--operator", world.sysadmin["name"]],
+    ]
+    for arguments in refused:
+        result = cli.invoke(tjregistry, ["repair", "dataset", dataset["name"], *arguments])
+        assert result.exit_code != 0 and " / " in result.output, result.output
+    assert model.Session.query(Event).filter(Event.package_id == dataset["id"]).count() \
+        == events_before
+
+    result = cli.invoke(tjregistry, [
+        "repair", "dataset", dataset["name"], "--set", "storage_location=新机房",
+        "--set", 'data_scale_records=4100', "--reason", "存储迁移后更新位置",
+        "--operator", world.sysadmin["name"]])
+    assert result.exit_code == 0, result.output
+    model.Session.remove()
+    shown = workflow._package_dict(dataset["id"])
+    assert (shown["storage_location"], shown["data_scale_records"]) == ("新机房", 4100)
+    event = (model.Session.query(Event).filter(Event.package_id == dataset["id"])
+             .order_by(Event.id.desc()).first())
+    assert (event.action, event.role, event.actor_id) == (
+        "operator_repair", "operator", world.sysadmin["id"])
+    assert event.data["reason"] == "存储迁移后更新位置"
+    assert sorted(event.data["fields"]) == ["data_scale_records", "storage_location"]
+    assert "新机房" not in str(event.data)  # restricted values stay out of the history
+    assert history.verify(model.Session).ok
+    # The registered version follows the repair, and the record is still registered.
+    assert workflow.registration_status(dataset["id"]) == "registered"
