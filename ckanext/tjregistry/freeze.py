@@ -102,6 +102,23 @@ def _bulk(data: DataDict) -> list[str]:
     return _ids(data.get("datasets"))
 
 
+def _relationship(data: DataDict) -> list[str]:
+    return _ids(data.get("subject")) + _ids(data.get("object"))
+
+
+def _tagged(data: DataDict) -> list[str]:
+    """The datasets a free tag is removed from when it is deleted."""
+    name = data.get("id") or data.get("name")
+    if not isinstance(name, str) or data.get("vocabulary_id"):
+        return []
+    tag = model.Tag.get(name)
+    if tag is None:
+        return []
+    rows = (model.Session.query(model.PackageTag.package_id)
+            .filter(model.PackageTag.tag_id == tag.id, model.PackageTag.state == "active"))
+    return [row[0] for row in rows]
+
+
 # action -> (the datasets it writes, the rule that applies)
 ContentRule = Callable[[str], "str | None"]
 DATASET_WRITES: dict[str, tuple[Callable[[DataDict], list[str]], ContentRule]] = {
@@ -123,6 +140,10 @@ DATASET_WRITES: dict[str, tuple[Callable[[DataDict], list[str]], ContentRule]] =
     "bulk_update_private": (_bulk, removal_reason),
     "bulk_update_delete": (_bulk, removal_reason),
     "bulk_update_public": (_bulk, locked_reason),
+    "package_relationship_create": (_relationship, locked_reason),
+    "package_relationship_update": (_relationship, locked_reason),
+    "package_relationship_delete": (_relationship, locked_reason),
+    "tag_delete": (_tagged, removal_reason),
 }
 
 
@@ -191,15 +212,59 @@ def _admins(org_id: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-def _member_removal(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
-    data = data_dict or {}
-    group_id = data.get("id")
-    user_ref = data.get("username") or data.get("user_id") or data.get("object")
-    group = model.Group.get(group_id) if isinstance(group_id, str) else None
-    user = model.User.get(user_ref) if isinstance(user_ref, str) else None
-    if (group is not None and group.is_organization and user is not None
-            and _admins(group.id) == {user.id}):
-        return {"success": False, "msg": LAST_ADMIN}
+def _last_admin_leaves(group: model.Group | None, user: model.User | None,
+                       capacity: str | None) -> bool:
+    """Whether the change leaves an organization without an administrator: ``user`` is its
+    only one and loses the role (``capacity`` None: removed; else the new capacity)."""
+    if group is None or user is None or not group.is_organization or capacity == "admin":
+        return False
+    return _admins(group.id) == {user.id}
+
+
+def _as_text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _member_change(action: str) -> Callable[..., AuthResult]:
+    """Memberships: a dataset's (member_create/member_delete with object_type ``package``)
+    follow the dataset rules; a user's may not leave an organization without an admin."""
+    removing = action.endswith("_delete")
+
+    def rule(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+        data = data_dict or {}
+        group = model.Group.get(_as_text(data.get("id")) or "") if data.get("id") else None
+        if data.get("object_type") == "package":
+            package_ref = _as_text(data.get("object")) or ""
+            check = removal_reason if removing else locked_reason
+            reason = check(_resolve(package_ref))
+            if reason:
+                return {"success": False, "msg": reason}
+        else:
+            user_ref = _as_text(data.get("username") or data.get("user_id")
+                                or data.get("object")) or ""
+            user = model.User.get(user_ref) if user_ref else None
+            capacity = None if removing else _as_text(data.get("role") or data.get("capacity"))
+            if _last_admin_leaves(group, user, capacity):
+                return {"success": False, "msg": LAST_ADMIN}
+        if _is_sysadmin(context):
+            return {"success": True}
+        return next_auth(context, data_dict)
+
+    return rule
+
+
+def _user_removal(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
+    user_ref = _as_text((data_dict or {}).get("id")) or ""
+    user = model.User.get(user_ref) if user_ref else None
+    if user is not None:
+        capacities = (model.Session.query(model.Member.group_id)
+                      .filter(model.Member.table_name == "user",
+                              model.Member.table_id == user.id,
+                              model.Member.state == "active",
+                              model.Member.capacity == "admin"))
+        for (group_id,) in capacities:
+            if _last_admin_leaves(model.Group.get(group_id), user, None):
+                return {"success": False, "msg": LAST_ADMIN}
     if _is_sysadmin(context):
         return {"success": True}
     return next_auth(context, data_dict)
@@ -218,8 +283,10 @@ ORGANIZATION_WRITES: dict[str, Callable[..., AuthResult]] = {
     "organization_purge": _organization_removal,
     "group_delete": _organization_removal,
     "group_purge": _organization_removal,
-    "organization_member_delete": _member_removal,
-    "member_delete": _member_removal,
+    "user_delete": _user_removal,
+    **{action: _member_change(action) for action in (
+        "member_create", "member_delete", "group_member_create", "group_member_delete",
+        "organization_member_create", "organization_member_delete")},
 }
 
 

@@ -49,7 +49,7 @@ def tjregistry_may_see_statistics() -> bool:
     user = tk.current_user
     if not (user and user.is_authenticated):
         return False
-    return statistics.viewer_area(tk.g.userobj) is not None
+    return statistics.viewer_area(tk.g.userobj or None) is not None
 
 
 def tjregistry_restricted_fields(dataset_type: str | None = None) -> list[str]:

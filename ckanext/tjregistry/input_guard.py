@@ -21,6 +21,8 @@ from typing import Any
 import flask
 from flask import request
 
+from ckanext.tjregistry import core_guards
+
 MESSAGE = ("请求中含有不允许的字符(空字符 U+0000 或单独的代理码位) / The request contains a "
            "character that is not allowed (NUL, U+0000, or a lone surrogate)")
 
@@ -65,6 +67,15 @@ def _request_is_unstorable() -> bool:
     return False
 
 
+def refuse_incomplete_page_requests() -> Any:
+    """``before_request``: a 400 for the pages of ``core_guards.REQUIRED_PAGE_PARAMETERS``
+    asked without their parameters (CKAN would end them in a 500)."""
+    missing = core_guards.missing_page_parameters(request.endpoint, request.args)
+    if missing:
+        flask.abort(400, "缺少参数 / Missing parameters: " + ", ".join(missing))
+    return None
+
+
 def refuse_unstorable_text() -> Any:
     """``before_request``: None to go on, or the 400 response."""
     if not _request_is_unstorable():
@@ -85,5 +96,6 @@ def add_security_headers(response: flask.Response) -> flask.Response:
 
 def install(app: flask.Flask) -> flask.Flask:
     app.before_request(refuse_unstorable_text)
+    app.before_request(refuse_incomplete_page_requests)
     app.after_request(add_security_headers)
     return app

@@ -9,18 +9,33 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-from ckanext.tjregistry import activity_privacy, freeze, indexing, input_guard, metadata
+from ckanext.tjregistry import (
+    activity_privacy,
+    core_guards,
+    freeze,
+    indexing,
+    input_guard,
+    metadata,
+)
 from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
+from ckanext.tjregistry.logic import action as logic_action
 from ckanext.tjregistry.logic import auth as logic_auth
 
 
+def actions() -> dict[str, Any]:
+    """This extension's actions and its guards of CKAN's own (core_guards.py)."""
+    return {**{name: getattr(logic_action, name) for name in logic_action.__all__},
+            **core_guards.ACTIONS}
+
+
 def auth_functions() -> dict[str, Any]:
-    """This extension's auth functions and the freeze's guards of CKAN's own writes."""
+    """This extension's auth functions, the freeze's guards of CKAN's own writes and
+    the guards of CKAN's auth functions that would end in a 500."""
     return {**{name: getattr(logic_auth, name) for name in logic_auth.__all__},
-            **freeze.auth_functions()}
+            **freeze.auth_functions(), **core_guards.AUTH_FUNCTIONS}
 
 
-@tk.blanket.actions
+@tk.blanket.actions(actions)
 @tk.blanket.auth_functions(auth_functions)
 @tk.blanket.helpers
 @tk.blanket.validators

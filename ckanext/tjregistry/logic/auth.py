@@ -51,7 +51,6 @@ from ckanext.tjregistry.logic.supervision_auth import (
 from ckanext.tjregistry.model import Application, Registration
 
 __all__ = [
-    "activity_show",
     "certificate_key_list",
     "certificate_renew",
     "certificate_show",
@@ -263,13 +262,3 @@ def registrant_verify(context: Context, data_dict: DataDict) -> AuthResult:
 
 def registrant_register(context: Context, data_dict: DataDict) -> AuthResult:
     return _result(_logged_in(context), "请先登录 / Log in first")
-
-
-@tk.chained_auth_function
-@tk.auth_allow_anonymous_access
-def activity_show(next_auth: Any, context: Context, data_dict: DataDict) -> AuthResult:
-    # The activity plugin's check reads ``include_data`` without a default (a KeyError,
-    # so a 500, for every non-sysadmin); activity_show always returns the data.
-    data_dict = dict(data_dict or {})
-    data_dict.setdefault("include_data", True)
-    return next_auth(context, data_dict)

@@ -262,7 +262,7 @@ def evidence(objection_id: str, file_id: str) -> ResponseReturnValue:
         objection = objections.get(objection_id)
     except tk.ObjectNotFound:
         return tk.abort(404, tk._("Objection not found"))
-    if not objections.handles(tk.g.userobj, objection):
+    if not objections.handles(tk.g.userobj or None, objection):
         return tk.abort(403, tk._("Not authorized to see this objection"))
     stored = next((f for f in objections.files_of(objection) if f.id == file_id), None)
     if stored is None:

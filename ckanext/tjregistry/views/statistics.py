@@ -75,7 +75,7 @@ def statistics_page() -> ResponseReturnValue:
         filters = {}
         stats = _statistics(filters)
     lang = _lang()
-    area = statistics.viewer_area(tk.g.userobj)
+    area = statistics.viewer_area(tk.g.userobj or None)
     districts = list(vocabularies.DISTRICT) if area == statistics.CITY else []
     return tk.render("tjregistry/statistics/index.html", {
         "stats": stats, "charts": statistics.charts(stats, lang), "filters": filters,
@@ -116,7 +116,7 @@ def statistics_download(fmt: str) -> ResponseReturnValue:
 
 @supervision_pages.route("/reports/service")
 def service_report_page() -> ResponseReturnValue:
-    user = tk.g.userobj
+    user = tk.g.userobj or None
     visible = reports.reports_visible_to(user)
     if not visible:
         return tk.abort(403, tk._("Not authorized to see service reports"))

@@ -67,7 +67,7 @@ def index() -> ResponseReturnValue:
     except tk.ValidationError as error:
         _flash_errors(error)
         result = {"count": 0, "results": []}
-    user = tk.g.userobj
+    user = tk.g.userobj or None
     return tk.render("tjregistry/workflow/index.html", {
         "applications": result["results"], "count": result["count"], "scope": scope,
         "state": state, "overdue": overdue,
