@@ -4,11 +4,20 @@ Each builder returns a fresh dict, so a test can change values freely.
 """
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 # Valid GB 32100 credit codes (check characters verified independently).
 USCC_VALID = ("91350100M000100Y43", "914403001922038216", "91440300708461136T")
 SM3_DIGEST = "sm3:66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+
+
+def authorization_end() -> str:
+    """An authorised-operation period still running a year from today, whatever today is
+    (a fixed end date would lapse and the product could no longer be certified)."""
+    from ckanext.tjregistry import workdays
+
+    return (workdays.local_today() + dt.timedelta(days=365)).isoformat()
 
 
 def registrant_org(**overrides: Any) -> dict[str, Any]:
@@ -126,7 +135,7 @@ def data_product(owner_org: str, **overrides: Any) -> dict[str, Any]:
         "implementing_body": "天津市交通运输委员会",
         "authorization_scope": "公交、地铁客流及道路运行数据的加工使用",
         "authorization_start": "2025-01-01",
-        "authorization_end": "2027-12-31",
+        "authorization_end": authorization_end(),
         "source_regist_codes": ["TJ-R-2025-000001", "TJ-R-2025-000002"],
         "delivery_mode": ["api", "report"],
         "first_delivery_date": "2025-04-01",

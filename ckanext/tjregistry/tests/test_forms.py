@@ -165,7 +165,8 @@ def test_product_registration_round_trips_through_the_web_forms(app, people):
                                 id=sent["name"])
     _assert_shown(shown, sent)
     page = app.get(f"/data-product/{sent['name']}").body
-    for text in ("授权运营期限(起)", "2027-12-31", "数据接口", "TJ-R-2025-000001", "出行规划"):
+    for text in ("授权运营期限(起)", sent["authorization_end"], "数据接口", "TJ-R-2025-000001",
+                 "出行规划"):
         assert text in page, text
 
 

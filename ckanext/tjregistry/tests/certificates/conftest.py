@@ -88,7 +88,8 @@ def resource_dataset(sysadmin, registrant) -> dict[str, Any]:
 
 
 @pytest.fixture
-def product_dataset(sysadmin, registrant) -> dict[str, Any]:
+def product_dataset(sysadmin, registrant, today) -> dict[str, Any]:
+    # The operation period ends within the three years a certificate would otherwise run.
     return make_dataset(
         sysadmin,
         registrant,
@@ -96,7 +97,7 @@ def product_dataset(sysadmin, registrant) -> dict[str, Any]:
         name="heping-bus-arrival-service",
         title="和平区公交实时到站服务",
         authorization_start="2025-07-01",
-        authorization_end="2028-06-30",
+        authorization_end=(today + dt.timedelta(days=550)).isoformat(),
     )
 
 

@@ -101,11 +101,9 @@ def test_city_level_institution_codes_use_the_city_district(sysadmin, resource_d
 
 def test_product_validity_follows_a_shorter_operation_period(product_dataset, institution):
     certificate = _issue(product_dataset, institution)
-    assert certificate["valid_until"] == "2028-06-30"
-    assert certificate["content"]["operation_period"] == {
-        "start": "2025-07-01",
-        "end": "2028-06-30",
-    }
+    end = product_dataset["authorization_end"]
+    assert certificate["valid_until"] == end
+    assert certificate["content"]["operation_period"] == {"start": "2025-07-01", "end": end}
     assert codes.parse(certificate["code"]).category == "P"
 
 
