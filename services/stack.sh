@@ -97,8 +97,11 @@ start_postgres() {
     as_postgres "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$TJ_LOG_DIR/postgres.log" -w -t 60 \
       -o "-p $PG_PORT -k $PG_SOCKET -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off" start >/dev/null
   fi
+  # The platform's role owns its databases and nothing more, as in production (docker/):
+  # no superuser, no CREATEDB or CREATEROLE. Databases are created by the postgres role.
   psql_admin -tAc "SELECT 1 FROM pg_roles WHERE rolname='$PG_USER'" | grep -q 1 \
-    || psql_admin -c "CREATE ROLE $PG_USER LOGIN SUPERUSER PASSWORD '$PG_PASSWORD'" >/dev/null
+    || psql_admin -c "CREATE ROLE $PG_USER LOGIN PASSWORD '$PG_PASSWORD'" >/dev/null
+  psql_admin -c "ALTER ROLE $PG_USER NOSUPERUSER NOCREATEDB NOCREATEROLE" >/dev/null
   for db in $PG_DATABASES; do ensure_db "$db"; done
 }
 

@@ -18,6 +18,8 @@ export CKAN_SQLALCHEMY_URL="postgresql://ckan_default:pass@127.0.0.1:$PG_PORT/$T
 export CKAN_SOLR_URL="http://127.0.0.1:$SOLR_PORT/solr/$TJ_TEST_CORE"
 export CKAN_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/$TJ_TEST_REDIS_DB"
 export CKAN_INI="$TJ_ROOT/test.ini"
+# The few tests that play the database administrator (docker's init script) use this.
+export TJ_PG_ADMIN_URL="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 export CKAN_STORAGE_PATH="$TJ_RUN_DIR/test-storage/$TJ_TEST_DB"
 mkdir -p "$CKAN_STORAGE_PATH"
 

@@ -372,7 +372,8 @@ def test_containers_refuse_to_start_with_the_example_placeholders():
 
 def test_postgres_init_script_creates_the_ckan_role_and_database():
     """The script the postgres image runs on its first start, against the real server."""
-    url = config["sqlalchemy.url"]
+    # As the image runs it: as the cluster's superuser (services/test.sh names it).
+    url = os.environ["TJ_PG_ADMIN_URL"]
     admin = psycopg2.connect(url)
     admin.autocommit = True
     suffix = uuid.uuid4().hex[:8]
@@ -402,6 +403,17 @@ def test_postgres_init_script_creates_the_ckan_role_and_database():
                         .format(sql.Identifier(database)))
             cur.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
         admin.close()
+
+
+def test_the_platform_role_is_an_ordinary_owner_not_a_superuser():
+    with psycopg2.connect(config["sqlalchemy.url"]) as conn, conn.cursor() as cur:
+        cur.execute("SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
+                    "WHERE rolname = current_user")
+        assert cur.fetchone() == (False, False, False)
+        cur.execute("SELECT pg_get_userbyid(datdba) = current_user FROM pg_database "
+                    "WHERE datname = current_database()")
+        assert cur.fetchone() == (True,)
+    conn.close()
 
 
 def test_worker_healthcheck_follows_the_workers_registration_in_redis():
