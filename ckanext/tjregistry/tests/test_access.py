@@ -16,6 +16,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.tjregistry import access
 from ckanext.tjregistry.tests import samples
+from ckanext.tjregistry.tests.workflow_helpers import member_with_token
 
 SECRETS = {
     "storage_location": "机密机房XJ7731",
@@ -27,14 +28,6 @@ SECRETS = {
     "agent_contact": "代理人孙秘 13911112222",
 }
 ORG_SECRETS = {"contact_phone": "13766665555", "contact_email": "org.secret@hpedu.tj.gov.cn"}
-
-
-def _member(org: dict[str, Any], capacity: str = "editor") -> dict[str, Any]:
-    user = factories.User()
-    helpers.call_action("organization_member_create", id=org["id"], username=user["name"],
-                        role=capacity)
-    user["token"] = factories.APIToken(user=user["name"])["token"]
-    return user
 
 
 def _org(sysadmin: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -62,10 +55,11 @@ def world() -> dict[str, Any]:
     authority = _org(sysadmin, name="tj-data-bureau", title="天津市数据局",
                      org_kind="authority", admin_level="city", district_code="120000")
     people = {
-        "clerk": _member(owner), "viewer": _member(owner, "member"),
-        "outsider": _member(other), "city_reviewer": _member(city),
-        "district_reviewer": _member(heping), "other_district_reviewer": _member(binhai),
-        "authority_officer": _member(authority, "member"),
+        "clerk": member_with_token(owner), "viewer": member_with_token(owner, "member"),
+        "outsider": member_with_token(other), "city_reviewer": member_with_token(city),
+        "district_reviewer": member_with_token(heping),
+        "other_district_reviewer": member_with_token(binhai),
+        "authority_officer": member_with_token(authority, "member"),
     }
     dataset = helpers.call_action(
         "package_create", context={"user": people["clerk"]["name"]},

@@ -22,6 +22,7 @@ from ckan.tests import factories, helpers
 
 from ckanext.tjregistry import activity_privacy
 from ckanext.tjregistry.tests import samples
+from ckanext.tjregistry.tests.workflow_helpers import member_with_token
 
 # Unique values of restricted fields, searched for in whole raw answers.
 SECRETS = {
@@ -33,14 +34,6 @@ SECRETS = {
     "agent_contact": "代理人钱密 13922223333",
 }
 EDITED_SECRET = "机密机房HTTP-EDIT-4471"
-
-
-def _member(org: dict[str, Any], capacity: str = "editor") -> dict[str, Any]:
-    user = factories.User()
-    helpers.call_action("organization_member_create", id=org["id"], username=user["name"],
-                        role=capacity)
-    user["token"] = factories.APIToken(user=user["name"])["token"]
-    return user
 
 
 @pytest.fixture
@@ -59,8 +52,8 @@ def people() -> dict[str, Any]:
                                  **samples.institution_org(
                                      name="bh-registry", title="滨海新区登记机构",
                                      admin_level="district", district_code="120116"))
-    return {"owner": owner, "clerk": _member(owner), "outsider": _member(other),
-            "other_district_reviewer": _member(binhai)}
+    return {"owner": owner, "clerk": member_with_token(owner), "outsider": member_with_token(other),
+            "other_district_reviewer": member_with_token(binhai)}
 
 
 def _post(server: Any, action: str, token: str | None = None, **data: Any) -> dict[str, Any]:

@@ -67,6 +67,15 @@ def _site_user() -> str:
     return helpers.call_action("get_site_user", {"ignore_auth": True})["name"]
 
 
+def member_with_token(org: dict[str, Any], capacity: str = "editor") -> dict[str, Any]:
+    """A new user in ``org`` with ``capacity``, carrying an API token as ``token``."""
+    user = factories.User()
+    helpers.call_action("organization_member_create", id=org["id"], username=user["name"],
+                        role=capacity)
+    user["token"] = factories.APIToken(user=user["name"])["token"]
+    return user
+
+
 def call_as(user: dict[str, Any] | None, action: str, **data: Any) -> Any:
     context: dict[str, Any] = {"ignore_auth": False}
     context["user"] = user["name"] if user else ""
