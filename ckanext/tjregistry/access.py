@@ -116,6 +116,27 @@ def _oversight_scope(org: model.Group) -> str | None:
     return None
 
 
+def oversight_scopes(user: model.User | None) -> set[str]:
+    """``"city"`` and district codes the user oversees through active institutions or
+    data authorities they are a member of."""
+    if user is None:
+        return set()
+    scopes = set()
+    for group_id, _capacity in _memberships(user):
+        org = model.Group.get(group_id)
+        scope = _oversight_scope(org) if org is not None else None
+        if scope is not None:
+            scopes.add(scope)
+    return scopes
+
+
+def owner_district(owner_org_id: str | None) -> str | None:
+    """The district code of a registrant, or None for a municipal one."""
+    owner = model.Group.get(owner_org_id) if owner_org_id else None
+    district = (owner.extras or {}).get("district_code") if owner else None
+    return None if district in (None, "", vocabularies.CITY_CODE) else str(district)
+
+
 def may_see_restricted(user: model.User | None, owner_org_id: str | None) -> bool:
     """Whether ``user`` may see the restricted fields of what ``owner_org_id`` owns."""
     if user is None:
@@ -125,15 +146,10 @@ def may_see_restricted(user: model.User | None, owner_org_id: str | None) -> boo
     if not owner_org_id:
         return False
     owner = model.Group.get(owner_org_id)
-    owner_district = (owner.extras or {}).get("district_code") if owner else None
-    for group_id, _capacity in _memberships(user):
-        if owner is not None and group_id == owner.id:
-            return True
-        org = model.Group.get(group_id)
-        scope = _oversight_scope(org) if org is not None else None
-        if scope == "city" or (scope is not None and scope == owner_district):
-            return True
-    return False
+    if owner is not None and any(group_id == owner.id for group_id, _ in _memberships(user)):
+        return True
+    scopes = oversight_scopes(user)
+    return "city" in scopes or owner_district(owner_org_id) in scopes
 
 
 def _named_by_caller(context: dict[str, Any]) -> bool:

@@ -50,6 +50,21 @@ def activity_scrub() -> None:
 
 
 @tjregistry.group()
+def visibility() -> None:
+    """Who sees which dataset: the public register (visibility.py)."""
+
+
+@visibility.command("relabel")
+def visibility_relabel() -> None:
+    """Re-index every dataset and give its activity rows its current visibility (after
+    upgrading, or after changing tjregistry.catalogue.public_statuses)."""
+    from ckanext.tjregistry import visibility as rule
+
+    datasets, rows = rule.relabel_all()
+    click.echo(f"{datasets} datasets re-indexed, {rows} activity rows relabelled")
+
+
+@tjregistry.group()
 def repair() -> None:
     """Operator repairs around the freeze, recorded in the history (repair.py)."""
 

@@ -67,11 +67,20 @@ def tjregistry_publicity_terms() -> dict[str, Any]:
     return terms
 
 
+def tjregistry_publicity_notice(package_id: str) -> str | None:
+    """The id of the dataset's running publicity notice, for a link from search results."""
+    from ckanext.tjregistry import publicity
+
+    app = publicity.running_for_package(package_id)
+    return app.id if app is not None else None
+
+
 __all__: list[str] = [
     "humanize_entity_type",  # chained: CKAN's own, for the registration dataset types
     "tjregistry_field_groups",
     "tjregistry_is_sysadmin",
     "tjregistry_may_see_statistics",
+    "tjregistry_publicity_notice",
     "tjregistry_publicity_terms",
     "tjregistry_restricted_fields",
     "tjregistry_vocabulary_choices",

@@ -16,23 +16,36 @@ from ckanext.tjregistry import (
     indexing,
     input_guard,
     metadata,
+    signals,
+    visibility,
 )
 from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
 from ckanext.tjregistry.logic import action as logic_action
 from ckanext.tjregistry.logic import auth as logic_auth
 
 
+def _merged(*sources: dict[str, Any]) -> dict[str, Any]:
+    """One mapping from several; a name defined twice would silently drop one of them."""
+    merged: dict[str, Any] = {}
+    for source in sources:
+        twice = sorted(set(merged) & set(source))
+        if twice:
+            raise RuntimeError(f"defined more than once: {', '.join(twice)}")
+        merged.update(source)
+    return merged
+
+
 def actions() -> dict[str, Any]:
     """This extension's actions and its guards of CKAN's own (core_guards.py)."""
-    return {**{name: getattr(logic_action, name) for name in logic_action.__all__},
-            **core_guards.ACTIONS}
+    return _merged({name: getattr(logic_action, name) for name in logic_action.__all__},
+                   core_guards.ACTIONS)
 
 
 def auth_functions() -> dict[str, Any]:
     """This extension's auth functions, the freeze's guards of CKAN's own writes and
     the guards of CKAN's auth functions that would end in a 500."""
-    return {**{name: getattr(logic_auth, name) for name in logic_auth.__all__},
-            **freeze.auth_functions(), **core_guards.AUTH_FUNCTIONS}
+    return _merged({name: getattr(logic_auth, name) for name in logic_auth.__all__},
+                   freeze.auth_functions(), core_guards.AUTH_FUNCTIONS)
 
 
 @tk.blanket.actions(actions)
@@ -51,6 +64,10 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     # Harvested by ckanext-dcat's RDF harvester: dcat/harvesting.py.
     p.implements(IDCATRDFHarvester)
     p.implements(p.IMiddleware, inherit=True)
+    p.implements(p.IPermissionLabels)
+    p.implements(p.ISignal)
+
+    _labels = visibility.RegistryPermissionLabels()
 
     # IConfigurer
     def update_config(self, config: Any) -> None:
@@ -92,6 +109,17 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
         self, search_results: dict[str, Any], search_params: dict[str, Any]
     ) -> dict[str, Any]:
         return indexing.after_dataset_search(search_results, search_params)
+
+    # IPermissionLabels: the public catalogue is the register (visibility.py).
+    def get_dataset_labels(self, dataset_obj: Any) -> list[str]:
+        return self._labels.get_dataset_labels(dataset_obj)
+
+    def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
+        return self._labels.get_user_dataset_labels(user_obj)
+
+    # ISignal: reactions to what the lower layers announce (signals.py).
+    def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
+        return {signals.registration_changed: [visibility.relabel_activities]}
 
     # IFacets: the registration catalogue's facets (metadata.py).
     def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:

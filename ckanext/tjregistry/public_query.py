@@ -19,7 +19,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import access, jurisdiction
+from ckanext.tjregistry import access, jurisdiction, visibility
 from ckanext.tjregistry.certificates import codes
 from ckanext.tjregistry.certificates import hooks as certificate_hooks
 
@@ -133,14 +133,19 @@ def query(context: dict[str, Any], *, code: str = "", registrant: str = "", name
         filters.append("+owner_org:(" + " OR ".join(_quoted(i) for i in ids) + ")")
     if name:
         filters.append("+title:" + _quoted(name))
+    # Ended registrations are outside the public catalogue (visibility.py) but stay
+    # public facts here: the search runs over every public registration, whoever asks.
+    filters.append("+capacity:public")
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})["name"]
     search = tk.get_action("package_search")(
-        {"user": context.get("user") or ""},
+        {"user": site_user},
         {"q": keyword_query(q), "fq": " ".join(filters),
          "rows": max(1, min(limit, MAX_ROWS)), "start": max(0, offset),
          "sort": "score desc, metadata_modified desc", "include_private": True})
     results = []
     for dataset in search["results"]:
         record = _record(dataset)
+        record["in_catalogue"] = visibility.status_is_public(record.get("registration_status"))
         restricted = _restricted(context, dataset)
         if restricted is not None:
             record["restricted"] = restricted

@@ -169,6 +169,12 @@ def running(app_id: str, now: dt.datetime | None = None) -> Application | None:
     return _running_query(now).filter(Application.id == app_id).one_or_none()
 
 
+def running_for_package(package_id: str, now: dt.datetime | None = None) -> Application | None:
+    """The application of the dataset whose publicity is running now, if any."""
+    return (_running_query(now).filter(Application.package_id == package_id)
+            .order_by(Application.created.desc()).first())
+
+
 def item(app: Application) -> dict[str, Any]:
     """The published items of one application (Art. 20), and nothing else."""
     data = app.proposed or {}

@@ -55,7 +55,15 @@ from sqlalchemy.exc import IntegrityError
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import agencies, evidence, history, jurisdiction, prefetch, workdays
+from ckanext.tjregistry import (
+    agencies,
+    evidence,
+    history,
+    jurisdiction,
+    prefetch,
+    signals,
+    workdays,
+)
 from ckanext.tjregistry.model import Application, Registration
 
 log = logging.getLogger(__name__)
@@ -1131,6 +1139,7 @@ def reindex(package_id: str) -> None:
     from ckan.lib.search import rebuild
 
     rebuild(package_id)
+    signals.registration_changed.send(package_id)
 
 
 def _call_issuer(application_id: str) -> None:

@@ -7,6 +7,7 @@ that ``fq=certificate_status:valid`` and look-ups by code work in search.
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ckanext.tjregistry.certificates import issuance
@@ -32,9 +33,16 @@ def show_hook(pkg_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def index_hook(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    for key, value in _facts(pkg_dict.get("id")).items():
+    facts = _facts(pkg_dict.get("id"))
+    for key, value in facts.items():
         if value is None:
             pkg_dict.pop(key, None)
         else:
             pkg_dict[key] = value
+    # Search results are served from the stored validated dict: they show the code too.
+    stored = pkg_dict.get("validated_data_dict")
+    if stored:
+        validated = json.loads(stored)
+        validated.update(facts)
+        pkg_dict["validated_data_dict"] = json.dumps(validated)
     return pkg_dict

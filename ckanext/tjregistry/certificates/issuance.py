@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import prefetch
+from ckanext.tjregistry import prefetch, signals
 from ckanext.tjregistry.certificates import codes, signing, validity
 from ckanext.tjregistry.certificates import content as content_module
 from ckanext.tjregistry.certificates import pdf as pdf_module
@@ -639,3 +639,4 @@ def reindex(package_ids: list[str] | set[str]) -> None:
 
     for package_id in set(package_ids):
         rebuild(package_id)
+        signals.registration_changed.send(package_id)

@@ -27,7 +27,6 @@ from ckanext.tjregistry import (
 )
 from ckanext.tjregistry.access import (
     dataset_followee_list,
-    followee_list,
     organization_followee_list,
     organization_show,
 )
@@ -105,7 +104,6 @@ __all__ = [
 # Core actions wrapped so that restricted fields never leak (access.py).
 __all__ += [
     "dataset_followee_list",
-    "followee_list",
     "organization_followee_list",
     "organization_show",
 ]
@@ -598,9 +596,12 @@ def registration_late_list(context: Context, data_dict: DataDict) -> list[dict[s
     """Datasets whose first registration is late (Art. 18: 20 working days after the activity
     started, 30 after the rules took effect for earlier activity)."""
     tk.check_access("registration_late_list", context, data_dict)
-    from ckanext.tjregistry import late
+    from ckanext.tjregistry import late, visibility
 
-    return late.late_registrations()
+    # Each caller sees the late datasets of the registrants under their jurisdiction.
+    reader = _user(context)
+    return [row for row in late.late_registrations()
+            if visibility.may_see(reader, model.Package.get(row["package_id"]))]
 
 
 def registration_notification_list(context: Context, data_dict: DataDict) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
-from ckanext.tjregistry import agencies, jurisdiction, workflow
+from ckanext.tjregistry import agencies, jurisdiction, visibility, workflow
 from ckanext.tjregistry.dcat.auth import registration_export_list, registration_export_show
 from ckanext.tjregistry.logic.certificate_auth import (
     certificate_key_list,
@@ -222,8 +222,12 @@ def registration_history(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 def registration_status_show(context: Context, data_dict: DataDict) -> AuthResult:
-    # The registration status is public, like the dataset's registration_status field.
-    return {"success": True}
+    # Public for the register, like the dataset's registration_status field; a dataset
+    # outside it is seen only by those who may read it (visibility.py).
+    package = model.Package.get((data_dict or {}).get("package_id") or "")
+    if package is None or visibility.may_see(_user(context), package):
+        return {"success": True}
+    return _result(False, "数据不存在 / Dataset not found")
 
 
 def _logged_in(context: Context) -> bool:

@@ -20,7 +20,7 @@ import ckan.model as model
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import activity_privacy
+from ckanext.tjregistry import activity_privacy, visibility
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import member_with_token
 
@@ -34,6 +34,16 @@ SECRETS = {
     "agent_contact": "代理人钱密 13922223333",
 }
 EDITED_SECRET = "机密机房HTTP-EDIT-4471"
+
+# The dataset here is a draft, which the default catalogue shows to no outsider at all
+# (test_visibility.py); with every public dataset visible, outsiders read its activity and
+# must still find no restricted value in it.
+pytestmark = pytest.mark.ckan_config(visibility.PUBLIC_STATUSES_OPTION, "*")
+
+
+@pytest.fixture
+def ckan_server_options() -> dict[str, str]:
+    return {visibility.PUBLIC_STATUSES_OPTION: "*"}
 
 
 @pytest.fixture

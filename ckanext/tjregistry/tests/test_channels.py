@@ -11,6 +11,7 @@ are searched for the canaries.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Any
 
@@ -314,3 +315,43 @@ def test_no_page_gives_a_restricted_value_away(app, ckan_server, landscape):
             if leaked:
                 failures.append((path, reader, "leaked", leaked))
     assert not failures, "\n".join(map(str, failures))
+
+
+def _decoded(response: requests.Response) -> str:
+    """The answer as text with JSON's \\u escapes undone (CKAN's API escapes non-ASCII)."""
+    try:
+        return json.dumps(response.json(), ensure_ascii=False)
+    except ValueError:
+        return response.text
+
+
+def _outsiders(land: dict[str, Any]) -> dict[str, str | None]:
+    return {**_readers(land), "follower": land["follower"]["token"]}
+
+
+@pytest.mark.usefixtures("clean_db", "clean_index")
+def test_no_channel_shows_a_dataset_outside_the_register_to_outsiders(app, ckan_server,
+                                                                      landscape):
+    """The product under review is outside the public register (visibility.py): its
+    title reaches no one but its registrant and the institutions covering it."""
+    product = landscape["datasets"][1]
+    secret = [product["title"]]
+    failures = []
+    for action in sorted(channels.ACTIONS[channels.READ]):
+        for arguments in _action_arguments(action, landscape):
+            for reader, token in _outsiders(landscape).items():
+                response = _post(ckan_server, action, token, **arguments)
+                if _leaks(_decoded(response), secret):
+                    failures.append((action, reader, sorted(arguments)))
+    for path in _page_paths(app, landscape):
+        for reader, token in _outsiders(landscape).items():
+            headers = {"Authorization": token} if token else {}
+            response = requests.get(ckan_server.url(path), headers=headers, timeout=120,
+                                    allow_redirects=False)
+            if _leaks(_decoded(response), secret):
+                failures.append((path, reader))
+    assert not failures, "\n".join(map(str, failures))
+    # The same channels carry it to its registrant.
+    own = _post(ckan_server, "package_search", landscape["world"].hp_clerk["token"],
+                q="金丝雀", include_private=True)
+    assert _leaks(_decoded(own), secret)

@@ -164,7 +164,7 @@ def test_product_registration_round_trips_through_the_web_forms(app, people):
     shown = helpers.call_action("package_show", context={"user": people["editor"]["name"]},
                                 id=sent["name"])
     _assert_shown(shown, sent)
-    page = app.get(f"/data-product/{sent['name']}").body
+    page = app.get(f"/data-product/{sent['name']}", headers=people["editor"]["headers"]).body
     for text in ("授权运营期限(起)", sent["authorization_end"], "数据接口", "TJ-R-2025-000001",
                  "出行规划"):
         assert text in page, text
@@ -180,7 +180,8 @@ def test_dataset_page_shows_labels_not_codes_in_both_languages(app, people):
                  "重要数据"):
         assert text in page, text
     resource_page = app.get(
-        f"/data-resource/{sent['name']}/resource/{created['resources'][0]['id']}").body
+        f"/data-resource/{sent['name']}/resource/{created['resources'][0]['id']}",
+        headers=people["editor"]["headers"]).body
     for text in ("信息项", "route_id", "字符型", "日期时间型", "线路编号"):
         assert text in resource_page, text
     page = app.get(f"/en/data-resource/{sent['name']}",
@@ -189,7 +190,8 @@ def test_dataset_page_shows_labels_not_codes_in_both_languages(app, people):
                  "Real time", "Binhai New Area", "Important data"):
         assert text in page, text
     resource_page = app.get(
-        f"/en/data-resource/{sent['name']}/resource/{created['resources'][0]['id']}").body
+        f"/en/data-resource/{sent['name']}/resource/{created['resources'][0]['id']}",
+        headers=people["editor"]["headers"]).body
     for text in ("Data items", "route_id", "String", "Date and time"):
         assert text in resource_page, text
 

@@ -8,8 +8,12 @@ import pytest
 
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import metadata
+from ckanext.tjregistry import metadata, visibility
 from ckanext.tjregistry.tests import samples
+
+# These tests measure the analysis and the facets over a catalogue of drafts, so every
+# public dataset is searchable here; who sees what is tested in test_visibility.py.
+pytestmark = pytest.mark.ckan_config(visibility.PUBLIC_STATUSES_OPTION, "*")
 
 # (name, title, notes, extra fields)
 CATALOGUE = [

@@ -35,6 +35,7 @@ from ckan.lib.search import clear_all
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.dcat.processors import RDFParser
 
+from ckanext.tjregistry import visibility
 from ckanext.tjregistry.dcat import harvesting
 from ckanext.tjregistry.tests.dcat.builders import (
     RESOURCE_KEYS,
@@ -162,6 +163,8 @@ def test_after_parsing_keeps_a_known_type():
 
 
 @pytest.mark.ckan_config("ckanext.dcat.datasets_per_page", "2")
+# The receiving platform shows what it harvested (records without a registration there).
+@pytest.mark.ckan_config(visibility.PUBLIC_STATUSES_OPTION, "*")
 def test_rdf_harvester_imports_the_catalogue(app, catalog: Catalog, reset_db, migrate_db_for):
     add_open_product(catalog)
     expected = {d["registration_code"]: public_view(d["id"]) for d in catalog.published}
