@@ -236,7 +236,7 @@ def load(n: int) -> None:
 
     from ckanext.tjregistry.certificates import codes as code_rules
     from ckanext.tjregistry.certificates import validity
-    from ckanext.tjregistry.logic.validators import CODE_PATTERN
+    from ckanext.tjregistry.metadata.validators import CODE_PATTERN
     from ckanext.tjregistry.model import Registration
     from ckanext.tjregistry.model.certificate import Certificate
 

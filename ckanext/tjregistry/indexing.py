@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ckanext.tjregistry import access, metadata, workflow
 from ckanext.tjregistry.certificates import hooks as certificate_hooks
 from ckanext.tjregistry.dcat import publication as dcat_publication
+from ckanext.tjregistry.metadata import access
+from ckanext.tjregistry.metadata import fields as metadata
+from ckanext.tjregistry.registration import workflow
 
 DatasetHook = Callable[[dict[str, Any]], dict[str, Any]]
 SearchHook = Callable[[dict[str, Any]], dict[str, Any]]

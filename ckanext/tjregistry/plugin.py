@@ -9,19 +9,14 @@ import ckan.plugins.toolkit as tk
 from ckan.lib.plugins import DefaultTranslation
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 
-from ckanext.tjregistry import (
-    activity_privacy,
-    core_guards,
-    freeze,
-    indexing,
-    input_guard,
-    metadata,
-    signals,
-    visibility,
-)
+from ckanext.tjregistry import i18n, indexing, subscriptions
+from ckanext.tjregistry.cli import tjregistry as tjregistry_command
+from ckanext.tjregistry.common import registry
 from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
-from ckanext.tjregistry.logic import action as logic_action
-from ckanext.tjregistry.logic import auth as logic_auth
+from ckanext.tjregistry.metadata import activity_privacy
+from ckanext.tjregistry.metadata import fields as metadata
+from ckanext.tjregistry.registration import freeze, visibility, workflow
+from ckanext.tjregistry.safeguards import input_guard
 
 
 def _merged(*sources: dict[str, Any]) -> dict[str, Any]:
@@ -35,25 +30,38 @@ def _merged(*sources: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+# Each feature marks its parts where it defines them (common/registry.py).
 def actions() -> dict[str, Any]:
-    """This extension's actions and its guards of CKAN's own (core_guards.py)."""
-    return _merged({name: getattr(logic_action, name) for name in logic_action.__all__},
-                   core_guards.ACTIONS)
+    return registry.collect("action")
 
 
 def auth_functions() -> dict[str, Any]:
-    """This extension's auth functions, the freeze's guards of CKAN's own writes and
-    the guards of CKAN's auth functions that would end in a 500."""
-    return _merged({name: getattr(logic_auth, name) for name in logic_auth.__all__},
-                   freeze.auth_functions(), core_guards.AUTH_FUNCTIONS)
+    # The freeze's guards of CKAN's own writes are generated from its table (freeze.py).
+    return _merged(registry.collect("auth"), freeze.auth_functions())
+
+
+def helpers() -> dict[str, Any]:
+    return registry.collect("helper")
+
+
+def validators() -> dict[str, Any]:
+    return registry.collect("validator")
+
+
+def blueprints() -> list[Any]:
+    return list(registry.collect("blueprint").values())
+
+
+def commands() -> list[Any]:
+    return [tjregistry_command]
 
 
 @tk.blanket.actions(actions)
 @tk.blanket.auth_functions(auth_functions)
-@tk.blanket.helpers
-@tk.blanket.validators
-@tk.blanket.blueprints
-@tk.blanket.cli
+@tk.blanket.helpers(helpers)
+@tk.blanket.validators(validators)
+@tk.blanket.blueprints(blueprints)
+@tk.blanket.cli(commands)
 @tk.blanket.config_declarations
 class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks):
     p.implements(p.IConfigurer)
@@ -75,8 +83,15 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
         tk.add_resource("assets", "tjregistry")
 
     # IConfigurable: no activity row holds or hands out a restricted value (activity_privacy.py).
+    # The features' guards and effects are registered when their modules are imported:
+    # import them all, then refuse to start if the declaration names an unregistered one.
     def configure(self, config: Any) -> None:
         activity_privacy.install()
+        for _module in registry.modules():
+            pass
+        missing = workflow.unregistered_steps()
+        if missing:
+            raise RuntimeError("workflow steps not registered: " + ", ".join(missing))
 
     # IMiddleware: requests with NUL characters get a 400 (input_guard.py).
     def make_middleware(self, app: Any, config: Any) -> Any:
@@ -84,7 +99,6 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
 
     # ITranslation: the catalogues ship as the ckanext.tjregistry.i18n package.
     def i18n_directory(self) -> str:
-        from ckanext.tjregistry import i18n
 
         i18n.compile_catalogues()  # a source checkout has no built .mo files
         return os.path.dirname(os.path.abspath(i18n.__file__))
@@ -117,9 +131,9 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     def get_user_dataset_labels(self, user_obj: Any) -> list[str]:
         return self._labels.get_user_dataset_labels(user_obj)
 
-    # ISignal: reactions to what the lower layers announce (signals.py).
+    # ISignal: reactions to what the lower layers announce (subscriptions.py).
     def get_signal_subscriptions(self) -> dict[Any, list[Any]]:
-        return {signals.registration_changed: [visibility.relabel_activities]}
+        return subscriptions.get_subscriptions()
 
     # IFacets: the registration catalogue's facets (metadata.py).
     def dataset_facets(self, facets_dict: Any, package_type: str) -> Any:

@@ -5,7 +5,12 @@ import datetime as dt
 
 import click
 
+from ckanext.tjregistry.certificates import signing
+from ckanext.tjregistry.certificates.procedure import expire_and_notify
+from ckanext.tjregistry.common import registry
 
+
+@registry.command
 @click.group(short_help="Registration certificates (登记凭证)")
 def certificate() -> None:
     """Registration certificates: signing keys and the expiry sweep."""
@@ -23,7 +28,6 @@ def keygen(institution: str, key_dir: str | None, no_activate: bool) -> None:
     """Generate an SM2 signing key for INSTITUTION (its organization name)."""
     import ckan.plugins.toolkit as tk
 
-    from ckanext.tjregistry.certificates import signing
 
     try:
         tk.get_action("organization_show")(
@@ -55,7 +59,6 @@ def keygen(institution: str, key_dir: str | None, no_activate: bool) -> None:
 )
 def expire(on_date: str | None) -> None:
     """Expire valid certificates past their last valid day (and their registrations)."""
-    from ckanext.tjregistry.certificates import expire_and_notify
 
     today = dt.date.fromisoformat(on_date) if on_date else None
     expired = expire_and_notify(today)

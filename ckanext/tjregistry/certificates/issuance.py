@@ -22,10 +22,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import prefetch, signals
 from ckanext.tjregistry.certificates import codes, signing, validity
 from ckanext.tjregistry.certificates import content as content_module
 from ckanext.tjregistry.certificates import pdf as pdf_module
+from ckanext.tjregistry.common import prefetch, signals
 from ckanext.tjregistry.model.certificate import Certificate, CertificateSequence
 
 log = logging.getLogger(__name__)

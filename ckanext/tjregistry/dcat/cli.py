@@ -5,6 +5,7 @@ import click
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.tjregistry.common import registry
 from ckanext.tjregistry.dcat import export
 from ckanext.tjregistry.dcat.logic import modified_since_filter
 
@@ -17,6 +18,7 @@ def _filters(modified_since: str | None) -> list[str]:
     return [since] if since else []
 
 
+@registry.command
 @click.group("dcat-export", short_help="DCAT-AP catalogue of published registrations")
 def dcat_export() -> None:
     """The DCAT-AP catalogue of certified, currently valid registrations."""

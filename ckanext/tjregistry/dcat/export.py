@@ -39,11 +39,11 @@ from ckanext.dcat.profiles.base import namespaces as dcat_namespaces
 from ckanext.dcat.utils import catalog_uri, dataset_uri
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import access, vocabularies
 from ckanext.tjregistry.certificates import codes
 from ckanext.tjregistry.dcat import profile as registry_profile
 from ckanext.tjregistry.dcat import publication, terms
 from ckanext.tjregistry.dcat.serializer import RegistrySerializer
+from ckanext.tjregistry.metadata import access, vocabularies
 from ckanext.tjregistry.model.certificate import Certificate
 
 # Bump when the profile's output changes for the same input (invalidates the cache).

@@ -20,6 +20,7 @@ from ckan.lib.search import SearchError
 from ckanext.dcat import logic as dcat_logic
 from ckanext.dcat.utils import CONTENT_TYPES
 
+from ckanext.tjregistry.common import registry
 from ckanext.tjregistry.dcat import export, publication
 from ckanext.tjregistry.dcat.serializer import RegistrySerializer
 
@@ -180,6 +181,7 @@ def _serialize_catalog(data_dict: dict[str, Any]) -> str:
         _format=fmt, pagination_info=pagination_info)
 
 
+@registry.action
 @tk.chained_action
 @tk.side_effect_free
 def dcat_catalog_show(original_action: Any, context: Any, data_dict: Any) -> str:
@@ -187,6 +189,7 @@ def dcat_catalog_show(original_action: Any, context: Any, data_dict: Any) -> str
     return _serialize_catalog(data_dict)
 
 
+@registry.action
 @tk.chained_action
 @tk.side_effect_free
 def dcat_catalog_search(original_action: Any, context: Any, data_dict: Any) -> str:
@@ -194,6 +197,7 @@ def dcat_catalog_search(original_action: Any, context: Any, data_dict: Any) -> s
     return _serialize_catalog(data_dict)
 
 
+@registry.action
 @tk.chained_action
 @tk.side_effect_free
 def dcat_dataset_show(original_action: Any, context: Any, data_dict: Any) -> str:
@@ -211,6 +215,7 @@ def _export_show_schema() -> dict[str, Any]:
             "registration_code": [ignore_missing, unicode_safe]}
 
 
+@registry.action
 @tk.side_effect_free
 def registration_export_show(context: Any, data_dict: Any) -> dict[str, Any]:
     """The exchange record of one published registration.
@@ -234,6 +239,7 @@ def registration_export_show(context: Any, data_dict: Any) -> dict[str, Any]:
     return export.record(published_dataset(package_id))
 
 
+@registry.action
 @tk.side_effect_free
 def registration_export_list(context: Any, data_dict: Any) -> dict[str, Any]:
     """Exchange records of published registrations, oldest change first.

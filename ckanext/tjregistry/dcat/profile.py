@@ -47,9 +47,10 @@ from ckanext.dcat.profiles import ADMS, DCAT, DCT, FOAF, RDFProfile
 from ckanext.dcat.utils import catalog_uri, publisher_uri_organization_fallback, resource_uri
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import access
 from ckanext.tjregistry.dcat import publication, terms
 from ckanext.tjregistry.dcat.terms import EN, PROV, TJR, ZH
+from ckanext.tjregistry.metadata import access
+from ckanext.tjregistry.model.certificate import Certificate
 
 # Fields with a dedicated mapping (not written as generic tjr: properties).
 RIGHTS_FIELDS = ("share_type", "share_condition", "open_type", "open_condition",
@@ -134,7 +135,6 @@ def prime_registrants(orgs: Iterable[dict[str, Any]]) -> None:
 
 def source_datasets(codes: Iterable[str]) -> dict[str, str]:
     """Registration code -> id of the dataset holding it, if that one is published."""
-    from ckanext.tjregistry.model.certificate import Certificate
 
     codes = [c for c in dict.fromkeys(codes) if c]
     if not codes:

@@ -29,8 +29,9 @@ import sqlalchemy as sa
 import ckan.model as model
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import access, prefetch
 from ckanext.tjregistry.certificates import issuance, validity
+from ckanext.tjregistry.common import prefetch
+from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.model import Registration
 from ckanext.tjregistry.model.certificate import Certificate
 

@@ -6,7 +6,7 @@ with the EU frequency authority table, ``dct:accessRights`` with the EU
 access-right table, ``dcat:theme``, ``dcat:CatalogRecord``). Registration facts
 without a standard term are properties of the platform's own namespace ``TJR``;
 controlled values become SKOS concepts under ``TJRV``, labelled in Chinese and
-English from ``ckanext.tjregistry.vocabularies`` so that a harvester needs no
+English from ``ckanext.tjregistry.metadata.vocabularies`` so that a harvester needs no
 other source to display them.
 """
 from __future__ import annotations
@@ -16,8 +16,8 @@ import re
 from rdflib import Namespace, URIRef
 from rdflib.namespace import SKOS
 
-from ckanext.tjregistry import vocabularies
 from ckanext.tjregistry.certificates import content as certificate_content
+from ckanext.tjregistry.metadata import vocabularies
 
 TJR = Namespace("https://w3id.org/tjregistry/ns#")
 TJRV = Namespace("https://w3id.org/tjregistry/vocab/")

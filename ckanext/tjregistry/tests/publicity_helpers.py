@@ -9,8 +9,9 @@ from typing import Any
 
 from werkzeug.datastructures import FileStorage
 
-from ckanext.tjregistry import workdays, workflow
+from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.model import Application
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
 
 # Opened data: Art. 20 requires publicity.

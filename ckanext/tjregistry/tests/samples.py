@@ -15,7 +15,7 @@ SM3_DIGEST = "sm3:66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8
 def authorization_end() -> str:
     """An authorised-operation period still running a year from today, whatever today is
     (a fixed end date would lapse and the product could no longer be certified)."""
-    from ckanext.tjregistry import workdays
+    from ckanext.tjregistry.common import workdays
 
     return (workdays.local_today() + dt.timedelta(days=365)).isoformat()
 

@@ -11,7 +11,8 @@ from typing import Any
 
 from ckan.tests import helpers
 
-from ckanext.tjregistry import workdays, workflow
+from ckanext.tjregistry.common import workdays
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import (
     World,

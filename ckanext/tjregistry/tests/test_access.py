@@ -14,7 +14,8 @@ import ckan.lib.search as search
 import ckan.logic as logic
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import access, visibility
+from ckanext.tjregistry.metadata import access
+from ckanext.tjregistry.registration import visibility
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import member_with_token
 

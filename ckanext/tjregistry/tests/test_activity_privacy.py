@@ -20,7 +20,8 @@ import ckan.model as model
 from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import activity_privacy, visibility
+from ckanext.tjregistry.metadata import activity_privacy
+from ckanext.tjregistry.registration import visibility
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import member_with_token
 

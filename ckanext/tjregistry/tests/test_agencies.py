@@ -15,9 +15,10 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import agencies, history, workdays
+from ckanext.tjregistry.common import history, workdays
 from ckanext.tjregistry.model import Application, Event
 from ckanext.tjregistry.model.agency import Delegation
+from ckanext.tjregistry.registration import agencies
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
     call_as,
@@ -310,7 +311,7 @@ def test_sysadmins_commission_only_as_the_registrants_staff(world):
 
 
 def test_demo_agency_is_commissioned_once_through_the_registrant(world):
-    from ckanext.tjregistry import demo
+    from ckanext.tjregistry.demo import data as demo
 
     password = "Demo-password-2026"
     demo._ensure_org("hp-education", "和平区教育局", demo._registrant_fields("hp-education",

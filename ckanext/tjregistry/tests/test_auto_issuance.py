@@ -15,19 +15,16 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history, publicity, workdays, workflow
 from ckanext.tjregistry.certificates import issuance
 from ckanext.tjregistry.cli import tjregistry
+from ckanext.tjregistry.common import history, workdays
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.model.certificate import Certificate
-from ckanext.tjregistry.publicity_scheduler import Scheduler
+from ckanext.tjregistry.publicity import period as publicity
+from ckanext.tjregistry.publicity.scheduler import Scheduler
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.publicity_helpers import end_publicity, filing, in_publicity
-from ckanext.tjregistry.tests.workflow_helpers import (
-    build_world,
-    call_as,
-    make_dataset,
-    submit,
-)
+from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -360,7 +357,7 @@ def test_a_failed_revocation_leaves_the_certificate_valid(world, monkeypatch):
         raise RuntimeError("history store unavailable")
 
     with monkeypatch.context() as patch, pytest.raises(RuntimeError):
-        patch.setattr("ckanext.tjregistry.history.append", broken)
+        patch.setattr("ckanext.tjregistry.common.history.append", broken)
         call_as(world.hp_reviewer, "registration_revoke", package_id=dataset["id"],
                 ground="false_materials", reasons="撤销失败时凭证不应改变")
     model.Session.remove()

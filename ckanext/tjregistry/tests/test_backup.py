@@ -27,8 +27,9 @@ from werkzeug.datastructures import FileStorage
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry import backup, history
 from ckanext.tjregistry.certificates import issuance, pdf
+from ckanext.tjregistry.common import history
+from ckanext.tjregistry.operations import backup
 from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, filing, in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
@@ -166,7 +167,7 @@ def build_source(tmp_path) -> dict:
         writer.writerow(["目录编码", "资源名称", "资源摘要", "提供方名称"])
         writer.writerow(["120101-JY-0009", "和平区学位数据", "学位分配。", "和平区教育局"])
         writer.writerow(["120000-XX-0001", "中央驻津单位数据", "简介。", "中央驻津单位"])
-    from ckanext.tjregistry import catalogue_import
+    from ckanext.tjregistry.operations import catalogue_import
 
     catalogue_import.run(str(catalogue), report_path=str(tmp_path / "report.csv"))
     model.Session.remove()

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from ckanext.tjregistry.input_guard import MESSAGE as NUL_MESSAGE
+from ckanext.tjregistry.safeguards.input_guard import MESSAGE as NUL_MESSAGE
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -129,7 +129,7 @@ def test_pledge_of_any_type_is_never_a_500(app, pledge):
 
 
 def test_flag_reads_what_forms_and_clients_send():
-    from ckanext.tjregistry.logic.schema import flag
+    from ckanext.tjregistry.registration.logic.schema import flag
 
     for value in (True, 1, "1", "true", "True", "on", "yes", " y "):
         assert flag(value) is True, value

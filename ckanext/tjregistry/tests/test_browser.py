@@ -22,7 +22,7 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from ckanext.tjregistry import workflow
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, build_landscape
 from ckanext.tjregistry.tests.workflow_helpers import build_world
 

@@ -43,8 +43,8 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history
 from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.common import history
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.tests.live_server import LiveServer
 from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, RESIDENT_ID, end_publicity

@@ -11,8 +11,9 @@ import ckan.model as model
 from ckan.lib import search
 from ckan.lib.search.common import make_connection
 
-from ckanext.tjregistry import bulk, workflow
 from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.common import bulk
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")

@@ -14,9 +14,10 @@ from ckan.cli.cli import ckan as ckan_command
 from ckan.tests import helpers
 from ckanext.activity.model import Activity
 
-from ckanext.tjregistry import catalogue_import, history
+from ckanext.tjregistry.common import history
 from ckanext.tjregistry.model import Event
 from ckanext.tjregistry.model.catalogue import CatalogueEntry, CatalogueImport
+from ckanext.tjregistry.operations import catalogue_import
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, set_org_fields
 

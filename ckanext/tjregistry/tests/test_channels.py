@@ -21,7 +21,9 @@ import requests
 import ckan.logic as logic
 from ckan.tests import helpers
 
-from ckanext.tjregistry import access, channels, freeze, workflow
+from ckanext.tjregistry.metadata import access
+from ckanext.tjregistry.registration import freeze, workflow
+from ckanext.tjregistry.safeguards import channels
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.supervision_helpers import register
 from ckanext.tjregistry.tests.workflow_helpers import (

@@ -8,8 +8,10 @@ import pytest
 import ckan.model as model
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import demo_workflow, history, workflow
+from ckanext.tjregistry.common import history
+from ckanext.tjregistry.demo import workflow as demo_workflow
 from ckanext.tjregistry.model import Application
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     REGISTRANT_FILE,
     make_dataset,

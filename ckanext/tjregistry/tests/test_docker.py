@@ -35,7 +35,7 @@ import ckan
 from ckan.common import config, config_declaration
 from ckan.config.environment import CONFIG_FROM_ENV_VARS
 
-from ckanext.tjregistry import publicity_scheduler
+from ckanext.tjregistry.publicity import scheduler as publicity_scheduler
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKER = ROOT / "docker"

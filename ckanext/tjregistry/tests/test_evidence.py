@@ -16,9 +16,11 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import demo_workflow, evidence, history
+from ckanext.tjregistry.common import history
+from ckanext.tjregistry.demo import workflow as demo_workflow
 from ckanext.tjregistry.model import Application, Event
 from ckanext.tjregistry.model.evidence import Evidence
+from ckanext.tjregistry.registration import evidence
 from ckanext.tjregistry.tests.workflow_helpers import (
     REGISTRANT_FILE,
     build_world,

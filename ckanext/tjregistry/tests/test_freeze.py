@@ -13,8 +13,9 @@ import requests
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry import freeze, history, workflow
+from ckanext.tjregistry.common import history
 from ckanext.tjregistry.model import Application, Event
+from ckanext.tjregistry.registration import freeze, workflow
 from ckanext.tjregistry.tests.supervision_helpers import register
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,

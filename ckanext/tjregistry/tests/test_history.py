@@ -6,8 +6,9 @@ import sqlalchemy as sa
 
 import ckan.model as model
 
-from ckanext.tjregistry import history, workflow
+from ckanext.tjregistry.common import history
 from ckanext.tjregistry.model import Event
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")

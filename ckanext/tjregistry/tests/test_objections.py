@@ -10,9 +10,10 @@ import pytest
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry import objections, ratelimit
+from ckanext.tjregistry.common import ratelimit
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.model.objection import Objection
+from ckanext.tjregistry.publicity import objections
 from ckanext.tjregistry.tests.publicity_helpers import (
     PDF_BYTES,
     RESIDENT_ID,

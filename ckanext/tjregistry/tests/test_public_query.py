@@ -8,14 +8,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import access
 from ckanext.tjregistry.certificates import codes, issuance
-from ckanext.tjregistry.tests.workflow_helpers import (
-    build_world,
-    call_as,
-    make_dataset,
-    submit,
-)
+from ckanext.tjregistry.metadata import access
+from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 

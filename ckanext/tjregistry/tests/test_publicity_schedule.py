@@ -7,7 +7,8 @@ import zoneinfo
 
 import pytest
 
-from ckanext.tjregistry import publicity, workdays
+from ckanext.tjregistry.common import workdays
+from ckanext.tjregistry.publicity import period as publicity
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 EVENING = 23 * 60 + 30  # the default sweep time, 23:30

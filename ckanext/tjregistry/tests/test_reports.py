@@ -15,7 +15,8 @@ from pypdf import PdfReader
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import objection_counts, workdays, workflow
+from ckanext.tjregistry.common import workdays
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, recently
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
@@ -136,19 +137,6 @@ def test_workload_overdue_and_revocations(world, march):
         "count": 1, "reversed": 1,
         "items": [{"package_id": march["datasets"]["one"]["id"], "date": "2026-03-20",
                    "ground": "false_materials", "reasons": "材料不实", "reversed": True}]}
-
-
-@pytest.fixture
-def no_objection_table(monkeypatch):
-    monkeypatch.setattr(objection_counts, "table_name", lambda: "tjregistry_no_such_table")
-
-
-def test_objections_are_zero_with_a_note_without_their_table(world, march, no_objection_table):
-    assert not objection_counts.table_exists()
-    report = call_as(world.officer, "institution_service_report", institution="hp-inst", **MARCH)
-    assert report["objections"]["available"] is False
-    assert report["objections"]["total"] == 0
-    assert "异议记录表" in report["objections"]["note"]["zh_Hans_CN"]
 
 
 def test_objections_are_counted_for_the_institution_handling_them(world, tmp_path,

@@ -9,7 +9,9 @@ import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry import access, demo, metadata, vocabularies
+from ckanext.tjregistry.demo import data as demo
+from ckanext.tjregistry.metadata import access, vocabularies
+from ckanext.tjregistry.metadata import fields as metadata
 from ckanext.tjregistry.tests import samples
 
 # Field keys the other parts of the platform rely on (cross-team contract).

@@ -8,7 +8,8 @@ import pytest
 
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import metadata, visibility
+from ckanext.tjregistry.metadata import fields as metadata
+from ckanext.tjregistry.registration import visibility
 from ckanext.tjregistry.tests import samples
 
 # These tests measure the analysis and the facets over a catalogue of drafts, so every

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from ckanext.tjregistry.input_guard import SECURITY_HEADERS
+from ckanext.tjregistry.safeguards.input_guard import SECURITY_HEADERS
 from ckanext.tjregistry.tests.workflow_helpers import build_world, make_dataset, submit
 
 

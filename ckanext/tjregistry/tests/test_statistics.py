@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import statistics, workflow
+from ckanext.tjregistry.registration import workflow
+from ckanext.tjregistry.supervision import statistics
 from ckanext.tjregistry.tests.supervision_helpers import (
     add_district_authority,
     build_landscape,
@@ -280,7 +281,7 @@ def test_statistics_of_an_empty_platform(world):
 
 
 def _import_catalogue(tmp_path, rows, user):
-    from ckanext.tjregistry import catalogue_import
+    from ckanext.tjregistry.operations import catalogue_import
 
     path = tmp_path / "catalogue.csv"
     header = ["目录编码", "资源名称", "资源摘要", "提供方名称"]
@@ -294,7 +295,7 @@ def _import_catalogue(tmp_path, rows, user):
 
 
 def test_unregistered_catalogue_entries_count_against_their_units(world, tmp_path):
-    from ckanext.tjregistry import catalogue_import
+    from ckanext.tjregistry.operations import catalogue_import
     from ckanext.tjregistry.tests.supervision_helpers import recently, register
     from ckanext.tjregistry.tests.workflow_helpers import make_dataset
 

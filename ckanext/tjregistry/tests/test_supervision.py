@@ -8,8 +8,10 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history, jurisdiction, supervision, workflow
+from ckanext.tjregistry.common import history, jurisdiction
 from ckanext.tjregistry.model import Application, Event, Registration
+from ckanext.tjregistry.registration import workflow
+from ckanext.tjregistry.supervision import qualification as supervision
 from ckanext.tjregistry.tests.supervision_helpers import (
     add_city_acting_officer,
     add_district_authority,

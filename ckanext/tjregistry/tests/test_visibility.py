@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry import visibility, workflow
 from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.registration import visibility, workflow
 from ckanext.tjregistry.tests.publicity_helpers import in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from ckanext.tjregistry import workdays
+from ckanext.tjregistry.common import workdays
 
 D = dt.date
 

@@ -8,8 +8,8 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.logic import get_action
 
-from ckanext.tjregistry import workflow
-from ckanext.tjregistry.logic import auth as auth_module
+from ckanext.tjregistry.registration import workflow
+from ckanext.tjregistry.registration.logic import auth as auth_module
 
 APP_STATES = {s.name for s in workflow.STATES if s.subject == workflow.APPLICATION}
 REG_STATES = {s.name for s in workflow.STATES if s.subject == workflow.REGISTRATION}

@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from ckanext.tjregistry import workflow
 from ckanext.tjregistry.cli import tjregistry
 from ckanext.tjregistry.model import Application
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")

@@ -9,8 +9,8 @@ import pytest
 
 import ckan.model as model
 
-from ckanext.tjregistry import workflow
 from ckanext.tjregistry.model import Notification
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")

@@ -9,8 +9,8 @@ from bs4 import BeautifulSoup
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry import workflow
 from ckanext.tjregistry.model import Application
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import build_world, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -209,7 +209,7 @@ def test_self_registration_page(app, world):
     app.post("/registration/register", headers=_auth(world.outsider),
              data={"org_name": "tj-ops", "org_title": "某运营公司", "registrant_type": "operator",
                    "admin_level": "city", "district_code": "120000"})
-    from ckanext.tjregistry import jurisdiction
+    from ckanext.tjregistry.common import jurisdiction
 
     profile = jurisdiction.profile("tj-ops")
     assert profile is not None and not profile.verified

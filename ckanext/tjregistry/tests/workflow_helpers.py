@@ -8,7 +8,7 @@ from typing import Any
 import ckan.model as model
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry import workdays
+from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.tests import samples
 
 

@@ -16,11 +16,7 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry.certificates import codes, issuance, pdf, signing
 from ckanext.tjregistry.certificates.content import build_content
-from ckanext.tjregistry.tests.certificates.conftest import (
-    certificate_pdf,
-    issue,
-    swap_attachment,
-)
+from ckanext.tjregistry.tests.certificates.conftest import certificate_pdf, issue, swap_attachment
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 ANONYMOUS = {"user": "", "ignore_auth": False}

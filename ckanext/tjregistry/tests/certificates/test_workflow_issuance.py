@@ -9,8 +9,9 @@ import pytest
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history
-from ckanext.tjregistry.certificates import codes, expire_and_notify, issuance
+from ckanext.tjregistry.certificates import codes, issuance
+from ckanext.tjregistry.certificates.procedure import expire_and_notify
+from ckanext.tjregistry.common import history
 from ckanext.tjregistry.model import Application, Registration
 from ckanext.tjregistry.model.certificate import Certificate
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
@@ -70,7 +71,7 @@ def test_a_failed_issuance_leaves_the_application_approved(world, monkeypatch):
     assert model.Session.query(Certificate).count() == 0
     monkeypatch.undo()
 
-    from ckanext.tjregistry.certificates import on_application_approved
+    from ckanext.tjregistry.certificates.procedure import on_application_approved
 
     certificate = on_application_approved(application["id"])
     assert certificate["status"] == "valid"

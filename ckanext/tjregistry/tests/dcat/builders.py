@@ -18,10 +18,12 @@ from typing import Any
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry import access, workdays, workflow
 from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.dcat import publication
+from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.model import Application
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import (
     World,

@@ -11,8 +11,8 @@ from rdflib.compare import isomorphic
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import access
 from ckanext.tjregistry.dcat import export, terms
+from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.tests.dcat.builders import NATIONAL_CODE, Catalog, change, reviewer_of
 
 

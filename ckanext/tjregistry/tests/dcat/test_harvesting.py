@@ -35,8 +35,8 @@ from ckan.lib.search import clear_all
 from ckanext.dcat.interfaces import IDCATRDFHarvester
 from ckanext.dcat.processors import RDFParser
 
-from ckanext.tjregistry import visibility
 from ckanext.tjregistry.dcat import harvesting
+from ckanext.tjregistry.registration import visibility
 from ckanext.tjregistry.tests.dcat.builders import (
     RESOURCE_KEYS,
     Catalog,

@@ -14,8 +14,8 @@ from freezegun import freeze_time
 
 from ckan.tests import helpers
 
-from ckanext.tjregistry import access
 from ckanext.tjregistry.dcat import terms
+from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.tests.dcat.builders import Catalog, restricted_values, reviewer_of
 from ckanext.tjregistry.tests.workflow_helpers import call_as
 

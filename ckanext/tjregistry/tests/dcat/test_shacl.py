@@ -59,7 +59,7 @@ def test_the_demo_catalogue_has_no_violations(app, shapes: Graph):
     from ckan.tests import helpers
     from ckanext.dcat.profiles import DCAT, DCT
 
-    from ckanext.tjregistry import demo
+    from ckanext.tjregistry.demo import data as demo
 
     demo.load()
     site_user = helpers.call_action("get_site_user", {"ignore_auth": True})["name"]

@@ -10,9 +10,11 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history, objections, workdays, workflow
+from ckanext.tjregistry.common import history, workdays
 from ckanext.tjregistry.model import Application, Event, Notification
 from ckanext.tjregistry.model.objection import Objection, ObjectionFile
+from ckanext.tjregistry.publicity import objections
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.publicity_helpers import (
     PDF_BYTES,
     RESIDENT_ID,

@@ -11,7 +11,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.tests import factories, helpers
 
-from ckanext.tjregistry.logic import validators as v
+from ckanext.tjregistry.metadata import validators as v
 from ckanext.tjregistry.tests import samples
 
 

@@ -12,8 +12,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history, workdays, workflow
+from ckanext.tjregistry.common import history, workdays
 from ckanext.tjregistry.model import Application, Event, Notification, Registration
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
     call_as,
@@ -473,7 +474,7 @@ def test_registrant_accounts_single_and_bulk(world):
                    user_email="water@example.org", admin_level="city")
     org = helpers.call_action("organization_show", id=made["organization_id"])
     assert org["title"] == "天津市水务局"
-    from ckanext.tjregistry import jurisdiction
+    from ckanext.tjregistry.common import jurisdiction
 
     profile = jurisdiction.profile(made["organization_id"])
     assert profile.verified and profile.registrant_type == "party_gov"

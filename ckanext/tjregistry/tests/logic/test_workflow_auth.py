@@ -11,8 +11,9 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry import history, jurisdiction, workflow
+from ckanext.tjregistry.common import history, jurisdiction
 from ckanext.tjregistry.model import Application, Event, Registration
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
     call_as,

@@ -11,7 +11,7 @@ Create Date: 2026-12-07
 import sqlalchemy as sa
 from alembic import op
 
-from ckanext.tjregistry import activity_privacy
+from ckanext.tjregistry.metadata import activity_privacy
 
 revision = "0600_scrub_activity"
 down_revision = "0500_catalogue_import_counts"

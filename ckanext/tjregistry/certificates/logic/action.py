@@ -1,0 +1,177 @@
+"""API actions for certificates: show, verify, renew, and the published keys."""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+
+from ckanext.tjregistry.certificates import codes, issuance, signing, verification
+from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
+from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.registration import workflow
+
+
+def _bilingual(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
+
+
+def _code_or_error(data_dict: dict[str, Any], field: str = "code") -> str:
+    raw = data_dict.get(field)
+    if not raw or not isinstance(raw, str):
+        raise tk.ValidationError({field: [_bilingual("请填写登记编号", "Missing value")]})
+    try:
+        return str(codes.parse(raw))
+    except codes.InvalidCode as error:
+        messages = {
+            "length": ("登记编号长度不正确", str(error)),
+            "format": ("登记编号格式不正确", str(error)),
+            "check": ("登记编号校验位不符，可能输入有误", str(error)),
+        }
+        zh, en = messages[error.reason]
+        raise tk.ValidationError({field: [_bilingual(zh, en)]}) from None
+
+
+def _public_summary(certificate: Any) -> dict[str, Any] | None:
+    if certificate is None:
+        return None
+    return issuance.as_dict(certificate)
+
+
+@registry.action
+@tk.side_effect_free
+def certificate_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """A certificate by ``code`` (optionally ``version``) or by ``package_id``.
+
+    Returns the current version unless ``version`` is given, with ``versions``
+    listing every version of the registration. Staff of the issuing institution
+    also see the reasons for status changes.
+    """
+    tk.check_access("certificate_show", context, data_dict)
+    if data_dict.get("package_id") and not data_dict.get("code"):
+        package = model.Package.get(str(data_dict["package_id"]))
+        certificate = issuance.current_for_package(package.id) if package else None
+    else:
+        code = _code_or_error(data_dict)
+        version = data_dict.get("version")
+        if version not in (None, ""):
+            try:
+                version_number = int(version)
+            except (TypeError, ValueError):
+                raise tk.ValidationError(
+                    {"version": [_bilingual("版本号必须是整数", "Must be an integer")]}
+                ) from None
+            certificate = issuance.version_for_code(code, version_number)
+        else:
+            certificate = issuance.current_for_code(code)
+    if certificate is None:
+        raise tk.ObjectNotFound(_bilingual("未找到登记凭证", "Certificate not found"))
+    result = issuance.as_dict(
+        certificate,
+        include_private=is_institution_staff(context.get("user"), certificate.institution_id),
+    )
+    result["versions"] = [
+        {
+            "version": item.version,
+            "status": issuance.effective_status(item),
+            "issued_at": item.issued_at.isoformat(),
+            "valid_until": item.valid_until.isoformat(),
+        }
+        for item in issuance.versions_of(certificate.code)
+    ]
+    return result
+
+
+@registry.action
+@tk.side_effect_free
+def certificate_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Verify by ``code`` or by an uploaded certificate PDF (``upload``).
+
+    ``result`` is one of valid, expired, revoked, cancelled, superseded,
+    not_genuine (see ``reasons``) or not_found.
+    """
+    tk.check_access("certificate_verify", context, data_dict)
+    upload = data_dict.get("upload")
+    if upload is not None and upload != "":
+        data = _read_upload(upload)
+        try:
+            outcome = verification.verify_pdf(data)
+        except verification.UploadError as error:
+            raise tk.ValidationError({"upload": [str(error)]}) from None
+    else:
+        if not data_dict.get("code"):
+            raise tk.ValidationError(
+                {"code": [_bilingual("请填写登记编号或上传凭证 PDF", "Give a code or a PDF")]}
+            )
+        outcome = verification.verify_code(_code_or_error(data_dict))
+    return {
+        "result": outcome.result,
+        "genuine": outcome.genuine,
+        "reasons": [
+            {"reason": reason, "message": _bilingual(*verification.REASONS[reason])}
+            for reason in outcome.reasons
+        ],
+        "certificate": _public_summary(outcome.certificate),
+        "current": _public_summary(outcome.current),
+    }
+
+
+def _read_upload(upload: Any) -> bytes:
+    limit = verification.max_upload_bytes()
+    if isinstance(upload, bytes):
+        return upload[: limit + 1]
+    stream = getattr(upload, "stream", None) or getattr(upload, "file", None) or upload
+    if not hasattr(stream, "read"):
+        raise tk.ValidationError(
+            {"upload": [_bilingual("请上传 PDF 文件", "Upload a PDF file")]}
+        )
+    # One byte over the limit is enough to know the file is too large.
+    return stream.read(limit + 1)
+
+
+@registry.action
+def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Renew (续展) the certificate ``code`` within the renewal window."""
+    code = _code_or_error(data_dict)
+    tk.check_access("certificate_renew", context, {**data_dict, "code": code})
+    user = model.User.get(context.get("user") or "")
+    try:
+        renewed = issuance.renew_certificate(code, actor_id=user.id if user else None)
+        # The renewal joins the hash-chained registration history, in the same transaction.
+        workflow.record_registration_event(
+            model.Session, renewed["package_id"], "renew_certificate",
+            actor=workflow.Actor(user=user),
+            data={"registration_code": renewed["code"], "certificate_version": renewed["version"],
+                  "valid_until": renewed["valid_until"]})
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        raise
+    issuance.reindex([renewed["package_id"]])
+    return renewed
+
+
+@registry.action
+@tk.side_effect_free
+def certificate_key_list(
+    context: dict[str, Any], data_dict: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The published SM2 public keys of every institution, old keys included."""
+    tk.check_access("certificate_key_list", context, data_dict)
+    titles = {
+        group.name: group.title
+        for group in model.Session.query(model.Group).filter(model.Group.is_organization)
+    }
+    return [
+        {
+            "institution": info.institution,
+            "institution_title": titles.get(info.institution) or info.institution,
+            "key_id": info.key_id,
+            "algorithm": info.algorithm,
+            "signer_id": signing.SIGNER_ID,
+            "fingerprint_sm3": info.fingerprint,
+            "active": info.active,
+            "public_key_pem": info.pem,
+        }
+        for info in signing.default_keystore().all_public_keys()
+    ]

@@ -1,0 +1,161 @@
+"""Public certificate pages: the PDF, the verification page and the published keys."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from flask import Blueprint, current_app, request
+from flask.typing import ResponseReturnValue
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.tjregistry.certificates import codes, issuance, signing, validity
+from ckanext.tjregistry.certificates import pdf as pdf_module
+from ckanext.tjregistry.certificates.content import (
+    CATEGORY_LABELS,
+    REGISTRATION_TYPE_LABELS,
+    STATUS_LABELS,
+    label,
+)
+from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
+from ckanext.tjregistry.certificates.verification import max_upload_bytes
+from ckanext.tjregistry.common import ratelimit, registry
+
+certificates = registry.blueprint(Blueprint("tjregistry_certificates", __name__))
+
+# Room for the multipart envelope and the other form fields around the file.
+_FORM_OVERHEAD_BYTES = 64 * 1024
+
+
+def _pdf_cache_path(certificate_id: str) -> str:
+    folder = os.path.join(
+        tk.config.get("ckan.storage_path") or tempfile.gettempdir(),
+        "tjregistry",
+        "certificate-pdf",
+    )
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, f"{certificate_id}.pdf")
+
+
+def _pdf_bytes(certificate: Any) -> bytes:
+    """Render once per version; a version's signed content never changes."""
+    path = _pdf_cache_path(certificate.id)
+    if os.path.exists(path):
+        with open(path, "rb") as cached:
+            return cached.read()
+    data = pdf_module.render(certificate.envelope, certificate.issued_at)
+    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+    os.replace(temporary, path)
+    return data
+
+
+@certificates.route("/registration/certificate/<code>.pdf")
+def certificate_pdf(code: str) -> ResponseReturnValue:
+    try:
+        canonical = str(codes.parse(code))
+    except codes.InvalidCode:
+        return tk.abort(404, tk._("Certificate not found"))
+    version = request.args.get("version", type=int)
+    certificate = (
+        issuance.version_for_code(canonical, version)
+        if version
+        else issuance.current_for_code(canonical)
+    )
+    if certificate is None:
+        return tk.abort(404, tk._("Certificate not found"))
+    current = issuance.current_for_code(canonical)
+    ended = current is not None and current.status in validity.FINAL_STATUSES
+    if ended and not is_institution_staff(tk.current_user.name, certificate.institution_id):
+        # A revoked or cancelled registration's certificate is no longer handed out.
+        return tk.abort(410, tk._("This certificate has been revoked or cancelled."))
+    data = _pdf_bytes(certificate)
+    response = current_app.response_class(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{certificate.code}-v{certificate.version}.pdf"'
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _labels(result: dict[str, Any] | None) -> dict[str, str]:
+    if not result or not result.get("certificate"):
+        return {}
+    lang = "zh" if (tk.h.lang() or "zh").startswith("zh") else "en"
+    certificate = result["certificate"]
+    return {
+        "status": label(STATUS_LABELS, result["result"], lang),
+        "category": label(CATEGORY_LABELS, certificate["object_type"], lang),
+        "registration_type": label(
+            REGISTRATION_TYPE_LABELS, certificate["registration_type"], lang
+        ),
+    }
+
+
+def _verify(data_dict: dict[str, Any]) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+    try:
+        result = tk.get_action("certificate_verify")({"user": tk.current_user.name}, data_dict)
+    except tk.ValidationError as error:
+        return None, error.error_dict
+    return result, {}
+
+
+@certificates.route("/registration/verify", methods=["GET", "POST"])
+def verify() -> ResponseReturnValue:
+    result: dict[str, Any] | None = None
+    errors: dict[str, list[str]] = {}
+    code = ""
+    limit = max_upload_bytes()
+    if request.method == "POST" or request.args.get("code"):
+        try:
+            ratelimit.hit("verify")
+        except ratelimit.RateLimited as error:
+            body = tk.render("tjregistry/publicity/rate_limited.html",
+                             {"retry_after": error.retry_after})
+            return body, 429, {"Retry-After": str(error.retry_after)}
+    if request.method == "POST":
+        if (request.content_length or 0) > limit + _FORM_OVERHEAD_BYTES:
+            return tk.abort(413, tk._("The file is too large."))
+        current_app.extensions["csrf"].protect()
+        code = (request.form.get("code") or "").strip()
+        upload = request.files.get("certificate_pdf")
+        if upload is not None and upload.filename:
+            if upload.mimetype not in ("application/pdf", "application/octet-stream"):
+                errors = {"upload": [tk._("Upload a PDF file.")]}
+            else:
+                result, errors = _verify({"upload": upload})
+        elif code:
+            result, errors = _verify({"code": code})
+        else:
+            errors = {"code": [tk._("Enter a registration code or choose a PDF file.")]}
+    elif request.args.get("code"):
+        code = request.args["code"].strip()
+        result, errors = _verify({"code": code})
+    return tk.render(
+        "tjregistry/certificates/verify.html",
+        {
+            "code": code[:64],
+            "result": result,
+            "errors": errors,
+            "labels": _labels(result),
+            "max_upload_kb": limit // 1024,
+        },
+    )
+
+
+@certificates.route("/registration/certificate-keys")
+def keys() -> ResponseReturnValue:
+    key_list = tk.get_action("certificate_key_list")({"user": tk.current_user.name}, {})
+    return tk.render("tjregistry/certificates/keys.html", {"keys": key_list})
+
+
+@certificates.route("/registration/certificate-keys/<key_id>.pem")
+def key_pem(key_id: str) -> ResponseReturnValue:
+    for info in signing.default_keystore().all_public_keys():
+        if info.key_id == key_id:
+            response = current_app.response_class(info.pem, mimetype="application/x-pem-file")
+            response.headers["Content-Disposition"] = f'attachment; filename="{key_id}.pem"'
+            return response
+    return tk.abort(404, tk._("Key not found"))

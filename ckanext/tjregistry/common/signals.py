@@ -1,0 +1,22 @@
+"""The platform's signals (blinker, in CKAN's ``ckanext`` namespace).
+
+Lower layers announce what happened; features subscribe in the plugin's
+``get_signal_subscriptions``, so nothing below has to know who reacts.
+"""
+from __future__ import annotations
+
+from ckan.lib.signals import ckanext
+
+# Sent with the dataset id (as sender) after a committed change to its registration
+# (status, certificate) once the dataset has been re-indexed.
+registration_changed = ckanext.signal("tjregistry_registration_changed")
+
+# Sent with the application id (as sender) after the commit of a transition into
+# ``approved``: certificates are issued in reaction (a failure leaves the application
+# approved, awaiting issuance).
+application_approved = ckanext.signal("tjregistry_application_approved")
+
+# Sent with the workflow's ``Outcome`` (as sender), ``session`` and ``event`` inside the
+# transition's transaction, after its history event; each receiver returns a list of
+# steps to run after the commit (or None). Notifications are recorded this way.
+transition_recorded = ckanext.signal("tjregistry_transition_recorded")

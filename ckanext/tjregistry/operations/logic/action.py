@@ -1,0 +1,274 @@
+"""API actions for evidence (存证, Art. 15), agency delegations (Art. 16) and the imported
+government data catalogue (Art. 14).
+
+Each action validates its input, checks access (logic/operations_auth.py) and changes
+state in one transaction (``workflow.transaction``).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.operations import catalogue_import
+from ckanext.tjregistry.registration import agencies, evidence, workflow
+
+
+def _user(context: Context) -> model.User | None:
+    return model.User.get(context.get("user") or "") if context.get("user") else None
+
+
+def _required(data_dict: DataDict, *names: str) -> None:
+    errors = {name: [f"{name} 不能为空 / {name} is required"]
+              for name in names if data_dict.get(name) in (None, "", [])}
+    # Identifiers go into queries: a number or an object there would be a 500.
+    errors.update({name: [f"{name} 应为文本 / {name} must be text"] for name in names
+                   if name not in errors and (name == "id" or name.endswith("_id"))
+                   and not isinstance(data_dict.get(name), str)})
+    if errors:
+        raise tk.ValidationError(errors)
+
+
+def _package(package_id: Any) -> model.Package:
+    package = model.Package.get(str(package_id or ""))
+    if package is None or package.state == "deleted" or package.type not in workflow.DATASET_TYPES:
+        raise tk.ObjectNotFound("数据不存在 / Dataset not found")
+    return package
+
+
+def _bool(value: Any) -> bool:
+    return str(value).strip().lower() in ("true", "1", "yes", "on")
+
+
+def _int(data_dict: DataDict, name: str, default: int, maximum: int) -> int:
+    try:
+        value = int(data_dict.get(name, default))
+    except (TypeError, ValueError):
+        raise tk.ValidationError({name: [f"{name} 应为整数 / {name} must be an integer"]}) \
+            from None
+    if value < 0 or value > maximum:
+        raise tk.ValidationError({name: [f"{name} 超出范围 / {name} must be 0 to {maximum}"]})
+    return value
+
+
+def _copy_of(data_dict: DataDict) -> list[evidence.Entry]:
+    """A later copy to verify: a manifest, or uploaded files fingerprinted here."""
+    uploads = evidence.uploads_in(data_dict)
+    if data_dict.get("manifest") not in (None, "") and uploads:
+        raise tk.ValidationError({"manifest": [
+            "请只提供清单或上传文件之一 / Give either a manifest or uploaded files, not both"]})
+    if uploads:
+        return [entry for entry, _ in evidence.read_uploads(uploads)]
+    if data_dict.get("manifest") in (None, ""):
+        raise tk.ValidationError({"manifest": [
+            "请提供文件清单或上传文件 / Give a manifest or upload the files"]})
+    return evidence.parse_manifest(data_dict["manifest"])
+
+
+# ---------------------------------------------------------------------------
+# Evidence (存证)
+
+
+@registry.action
+def evidence_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Record evidence of a dataset's data before applying (Art. 15).
+
+    Allowed to the registrant's admins and editors and to admins and editors of an
+    agency holding a delegation in force with the scope ``evidence``; sysadmins only
+    as such members.
+
+    :param package_id: the dataset
+    :param kind: ``full`` (every data file, default) or ``sample`` (a data sample)
+    :param manifest: the files' manifest: a list of ``{"path", "bytes", "sha256"}``, its
+        JSON text (as written by ``ckan tjregistry evidence manifest``) or ``sha256sum``
+        output; or instead
+    :param file: sample files uploaded as multipart fields ``file``, ``file2``, …
+        (implies ``kind=sample``; the platform keeps them)
+    :param note: optional remarks
+    :returns: the evidence record, with its ``number``
+    """
+    _required(data_dict, "package_id")
+    package = _package(data_dict["package_id"])
+    tk.check_access("evidence_create", context, {"package_id": package.id})
+    user = _user(context)
+    assert user is not None
+    uploads = evidence.uploads_in(data_dict)
+    kind = str(data_dict.get("kind") or (evidence.SAMPLE if uploads else evidence.FULL))
+    entries = None
+    if data_dict.get("manifest") not in (None, ""):
+        entries = evidence.parse_manifest(data_dict["manifest"])
+    files = evidence.read_uploads(uploads) if uploads else None
+    with workflow.transaction():
+        record = evidence.record(user, package, kind=kind, entries=entries, uploads=files,
+                                 note=data_dict.get("note"))
+        result = evidence.as_dict(record)
+    return result
+
+
+@registry.action
+@tk.side_effect_free
+def evidence_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One evidence record.
+
+    :param id: the evidence number (e.g. ``TJCZ-2026-000001``) or the record's id
+    """
+    _required(data_dict, "id")
+    record = evidence.get(data_dict["id"])
+    tk.check_access("evidence_show", context, {"id": record.id})
+    result = evidence.as_dict(record)
+    result["record_intact"] = evidence.record_intact(record)
+    return result
+
+
+@registry.action
+@tk.side_effect_free
+def evidence_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """The evidence records of a dataset, newest first.
+
+    :param package_id: the dataset
+    """
+    _required(data_dict, "package_id")
+    package = _package(data_dict["package_id"])
+    tk.check_access("evidence_list", context, {"package_id": package.id})
+    return [evidence.as_dict(record) for record in evidence.records_for(package.id)]
+
+
+@registry.action
+@tk.side_effect_free
+def evidence_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Check a later copy of the data against an evidence record.
+
+    :param id: the evidence number or id
+    :param manifest: the copy's manifest (same forms as for ``evidence_create``), or
+    :param file: the copy's files uploaded as ``file``, ``file2``, …
+    :returns: ``match`` (true when every recorded file is present and unchanged, no
+        file was added to a full record, and the record itself is intact), with the
+        ``matched``, ``altered``, ``missing`` and ``extra`` paths and ``record_intact``
+    """
+    _required(data_dict, "id")
+    record = evidence.get(data_dict["id"])
+    tk.check_access("evidence_verify", context, {"id": record.id})
+    return evidence.verify(record, _copy_of(data_dict))
+
+
+# ---------------------------------------------------------------------------
+# Agencies (Art. 16)
+
+
+@registry.action
+def agency_delegation_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A registrant commissions a third-party agency (委托).
+
+    Allowed to the registrant's admins and editors only (sysadmins too only as such).
+
+    :param registrant_id: the registrant organization (id or name)
+    :param agency_id: the agency organization (``org_kind`` agency; id or name)
+    :param scope: list of ``application`` (registration applications) and ``evidence``
+        (evidence preservation)
+    :param valid_from: first day (ISO date; default today)
+    :param valid_until: last day (ISO date)
+    :param document_no: number of the power of attorney (委托书编号)
+    :param document: the signed power of attorney (file upload, optional)
+
+    Refused when a member of the agency is also a member of the registrant or of a
+    registration institution (conflict of interest).
+    """
+    _required(data_dict, "registrant_id", "agency_id", "valid_until", "document_no", "scope")
+    data = dict(data_dict)
+    for key in ("registrant_id", "agency_id"):
+        group = model.Group.get(str(data[key]))
+        data[key] = group.id if group is not None else data[key]
+    tk.check_access("agency_delegation_create", context, {"registrant_id": data["registrant_id"]})
+    with workflow.transaction():
+        delegation = agencies.create(_user(context), data)
+        result = agencies.as_dict(delegation)
+    return result
+
+
+@registry.action
+def agency_delegation_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """End a delegation early: the registrant's or the agency's (renouncing it) admins
+    and editors, or a sysadmin.
+
+    :param id: the delegation
+    :param reason: required
+    """
+    _required(data_dict, "id", "reason")
+    delegation = agencies.get(data_dict["id"])
+    tk.check_access("agency_delegation_revoke", context, {"id": delegation.id})
+    with workflow.transaction():
+        agencies.revoke(_user(context), delegation, str(data_dict["reason"]))
+        result = agencies.as_dict(delegation)
+    return result
+
+
+@registry.action
+@tk.side_effect_free
+def agency_delegation_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One delegation, with whether it is in force and any conflict of interest.
+
+    :param id: the delegation
+    """
+    _required(data_dict, "id")
+    delegation = agencies.get(data_dict["id"])
+    tk.check_access("agency_delegation_show", context, {"id": delegation.id})
+    return agencies.as_dict(delegation)
+
+
+@registry.action
+@tk.side_effect_free
+def agency_delegation_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Delegations of a registrant or of an agency, those the caller may read.
+
+    :param registrant_id: the registrant (id or name), or
+    :param agency_id: the agency (id or name)
+    :param include_revoked: default false
+    """
+    data = dict(data_dict)
+    for key in ("registrant_id", "agency_id"):
+        if data.get(key):
+            group = model.Group.get(str(data[key]))
+            data[key] = group.id if group is not None else str(data[key])
+    if not data.get("registrant_id") and not data.get("agency_id"):
+        raise tk.ValidationError({"registrant_id": [
+            "请指定登记主体或第三方机构 / Give registrant_id or agency_id"]})
+    tk.check_access("agency_delegation_list", context, data)
+    rows = agencies.listing(registrant_id=data.get("registrant_id"),
+                            agency_id=data.get("agency_id"),
+                            include_revoked=_bool(data.get("include_revoked")))
+    user = _user(context)
+    if not context.get("ignore_auth"):
+        # An agency's list shown to an official holds their jurisdiction's only.
+        rows = [row for row in rows
+                if agencies.may_view(user, row.registrant_id, row.agency_id)]
+    return [agencies.as_dict(row) for row in rows]
+
+
+# ---------------------------------------------------------------------------
+# Government data catalogue (政务数据目录)
+
+
+@registry.action
+@tk.side_effect_free
+def catalogue_entry_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Imported government data catalogue entries and their registration status.
+
+    :param registrant_id: only this registrant's entries (id or name)
+    :param unregistered: only entries whose data is not registered (no registration
+        prefilled, or its ``registration_status`` is not ``registered``)
+    :param limit: default 100 (at most 1000)
+    :param offset: default 0
+    """
+    tk.check_access("catalogue_entry_list", context, data_dict)
+    registrant_id = data_dict.get("registrant_id")
+    if registrant_id:
+        group = model.Group.get(str(registrant_id))
+        registrant_id = group.id if group is not None else str(registrant_id)
+    return catalogue_import.entries(
+        registrant_id=registrant_id or None, unregistered=_bool(data_dict.get("unregistered")),
+        limit=_int(data_dict, "limit", 100, 1000), offset=_int(data_dict, "offset", 0, 10**9))
+
+

@@ -1,0 +1,647 @@
+"""API actions of this extension (registered by ``tk.blanket.actions``).
+
+The registration workflow actions are thin: validate the input (logic/schema.py),
+check access (logic/auth.py), and let ``workflow.run`` perform the declared
+transition in one transaction.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from typing import Any
+
+import ckan.lib.plugins as lib_plugins
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import Context, DataDict
+
+from ckanext.tjregistry.common import history, jurisdiction, registry, workdays
+from ckanext.tjregistry.model import Application, Notification, Registration
+from ckanext.tjregistry.registration import agencies, late, notifications, visibility, workflow
+from ckanext.tjregistry.registration.logic import schema as schemas
+
+
+def _validate(data_dict: DataDict, schema: dict[str, Any], context: Context) -> dict[str, Any]:
+    data, errors = tk.navl_validate(dict(data_dict), schema, context)
+    if errors:
+        raise tk.ValidationError(errors)
+    return data
+
+
+def _user(context: Context) -> model.User | None:
+    return model.User.get(context.get("user") or "") if context.get("user") else None
+
+
+def _actor(context: Context) -> workflow.Actor:
+    return workflow.Actor(user=_user(context))
+
+
+def _application(app_id: str) -> Application:
+    app = model.Session.get(Application, app_id)
+    if app is None:
+        raise tk.ObjectNotFound("登记申请不存在 / Application not found")
+    return app
+
+
+def _org_brief(org_id: str | None) -> dict[str, Any] | None:
+    org = jurisdiction.profile(org_id) if org_id else None
+    if org is None:
+        return None
+    return {"id": org.id, "name": org.name, "title": org.title, "admin_level": org.level,
+            "district_code": org.district}
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def allowed_actions(user: model.User | None, app: Application) -> list[dict[str, Any]]:
+    """The API actions ``user`` may take on ``app`` now, from the transition table."""
+    roles = workflow.roles_for(workflow.Actor(user), registrant_id=app.registrant_id,
+                               institution_id=app.institution_id)
+    seen: dict[str, dict[str, Any]] = {}
+    for transition in workflow.TRANSITIONS:
+        if (transition.subject != workflow.APPLICATION or not transition.api
+                or app.state not in transition.sources or not roles & set(transition.roles)):
+            continue
+        if transition.guard == "no_supplement_this_round" and app.supplement_round == app.round:
+            continue
+        entry = seen.setdefault(transition.api, {
+            "action": transition.api, "name": transition.action, "transitions": [],
+            "label": transition.label, "inputs": []})
+        entry["transitions"].append(transition.name)
+        entry["inputs"] = sorted(set(entry["inputs"]) | set(transition.inputs))
+    return list(seen.values())
+
+
+def _may_see_duplicates(user: model.User | None, app: Application) -> bool:
+    if user is None:
+        return False
+    return (user.sysadmin or jurisdiction.is_reviewer_for(user, app.institution_id)
+            or jurisdiction.authority_scope(user) is not None)
+
+
+def _changes(app: Application) -> list[dict[str, Any]]:
+    if app.application_type not in ("change", "correction") or not app.proposed:
+        return []
+    reg = model.Session.get(Registration, app.package_id)
+    current = (reg.snapshot if reg is not None and reg.snapshot else {}) or {}
+    result = []
+    for key in sorted(set(current) | set(app.proposed)):
+        if key in workflow.VOLATILE_KEYS or key in ("metadata_created", "resources",
+                                                     "revision_id", "state"):
+            continue
+        before, after = current.get(key), app.proposed.get(key)
+        if before != after and (before or after):
+            result.append({"field": key, "current": before, "proposed": after})
+    return result
+
+
+def application_dict(app: Application, user: model.User | None) -> dict[str, Any]:
+    package = model.Package.get(app.package_id)
+    acting = jurisdiction.acting_institution(app.institution_id) if app.institution_id else None
+    due = workflow.due_date(app)
+    result = {
+        "id": app.id,
+        "package_id": app.package_id,
+        "package_name": package.name if package else None,
+        "package_title": package.title if package else None,
+        "dataset_type": package.type if package else None,
+        "application_type": app.application_type,
+        "state": app.state,
+        "state_label": workflow.STATE_BY_NAME[app.state].label,
+        "is_open": app.is_open,
+        "registrant": _org_brief(app.registrant_id),
+        "institution": _org_brief(app.institution_id),
+        "acting_institution": _org_brief(acting.id if acting else None),
+        "routing": app.routing,
+        "round": app.round,
+        "submitted_at": _iso(app.submitted_at),
+        "accept_due": _iso(app.accept_due),
+        "accepted_at": _iso(app.accepted_at),
+        "review_due": _iso(app.review_due),
+        "decided_at": _iso(app.decided_at),
+        "publicity_start": _iso(app.publicity_start),
+        "publicity_end": _iso(app.publicity_end),
+        "due_date": _iso(due),
+        "overdue": workflow.is_overdue(app),
+        "workdays_left": (workdays.workdays_between(workdays.local_today(), due)
+                          if due is not None else None),
+        "refusal_ground": app.refusal_ground,
+        "reasons": app.reasons,
+        "withdrawal_reason": app.withdrawal_reason,
+        "supplement_items": app.supplement_items or [],
+        "supplement_round": app.supplement_round,
+        "pledge": app.pledge,
+        "internal_review": app.internal_review,
+        "internal_review_note": app.internal_review_note,
+        "late": app.late,
+        "filing_deadline": _iso(app.filing_deadline),
+        "dataset_sha256": app.dataset_sha256,
+        "changes": _changes(app),
+        "registration_status": workflow.registration_status(app.package_id),
+        "created": _iso(app.created),
+        "modified": _iso(app.modified),
+        "allowed_actions": allowed_actions(user, app),
+    }
+    if _may_see_duplicates(user, app):
+        result["duplicates"] = app.duplicates or []
+    return result
+
+
+def _run(context: Context, action: str, **kwargs: Any) -> workflow.Outcome:
+    return workflow.run(action, actor=_actor(context), **kwargs)
+
+
+def _validate_proposed(package_id: str, changes: Any, context: Context) -> dict[str, Any]:
+    """The full proposed dataset of a change/correction, validated like package_update."""
+    if not isinstance(changes, dict) or not changes:
+        raise tk.ValidationError({"proposed": [
+            "请提交变更或更正后的内容 / The changed content is required"]})
+    package = model.Package.get(package_id)
+    if package is None:
+        raise tk.ObjectNotFound("数据不存在 / Dataset not found")
+    current = tk.get_action("package_show")(workflow.site_context(), {"id": package.id})
+    fixed = {"id": package.id, "name": package.name, "type": package.type,
+             "owner_org": package.owner_org}
+    proposed = {k: v for k, v in {**current, **changes, **fixed}.items()
+                if k not in workflow.VOLATILE_KEYS}
+    plugin = lib_plugins.lookup_package_plugin(package.type)
+    validation_context: Context = {"model": model, "session": model.Session,
+                                   "user": context.get("user", ""), "package": package,
+                                   "ignore_auth": True}
+    _data, errors = lib_plugins.plugin_validate(
+        plugin, validation_context, dict(proposed), plugin.update_package_schema(),
+        "package_update")
+    if errors:
+        raise tk.ValidationError(errors)
+    return proposed
+
+
+# ---------------------------------------------------------------------------
+# Transitions (the public contract)
+
+
+@registry.action
+def registration_submit(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Submit a registration application for a dataset.
+
+    :param package_id: the dataset (``data-resource`` or ``data-product``)
+    :param application_type: ``initial`` (default), ``change``, ``correction`` or ``cancellation``
+    :param pledge: the registrant signs the integrity pledge (诚信承诺), required
+    :param internal_review: the registrant's internal business review (业务审核) is done, required
+    :param internal_review_note: optional note on the internal review
+    :param proposed: for change/correction, the changed dataset fields (dict)
+    :param reasons: for correction and cancellation, why
+    """
+    data = _validate(data_dict, schemas.submit(), context)
+    tk.check_access("registration_submit", context, data)
+    if data.get("application_type") in ("change", "correction"):
+        data["proposed"] = _validate_proposed(data["package_id"], data.get("proposed"), context)
+    else:
+        data.pop("proposed", None)
+    outcome = _run(context, "submit", inputs=data)
+    return application_dict(outcome.application, _user(context))  # type: ignore[arg-type]
+
+
+@registry.action
+def registration_resubmit(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Resubmit after a supplement request (补正); the acceptance clock restarts.
+
+    :param id: the application
+    :param pledge: required
+    :param internal_review: required
+    :param proposed: for change/correction, the corrected changed fields (optional)
+    """
+    data = _validate(data_dict, schemas.resubmit(), context)
+    app = _application(data["id"])
+    tk.check_access("registration_resubmit", context, data)
+    if app.application_type in ("change", "correction") and data.get("proposed"):
+        data["proposed"] = _validate_proposed(app.package_id, data["proposed"], context)
+    else:
+        data.pop("proposed", None)
+    outcome = _run(context, "resubmit", application_id=data["id"], inputs=data)
+    return application_dict(outcome.application, _user(context))  # type: ignore[arg-type]
+
+
+def _transition_action(name: str, api: str, schema: dict[str, Any]) -> Any:
+    def action(context: Context, data_dict: DataDict) -> dict[str, Any]:
+        data = _validate(data_dict, schema, context)
+        _application(data["id"])
+        tk.check_access(api, context, data)
+        outcome = _run(context, name, application_id=data["id"], inputs=data)
+        return application_dict(outcome.application, _user(context))  # type: ignore[arg-type]
+
+    action.__name__ = api
+    return registry.action(action)
+
+
+registration_accept = _transition_action("accept", "registration_accept", schemas.by_id())
+registration_accept.__doc__ = """Accept a submitted application (受理); the review clock starts.
+
+:param id: the application
+"""
+registration_request_supplement = _transition_action(
+    "request_supplement", "registration_request_supplement", schemas.request_supplement())
+registration_request_supplement.__doc__ = """Return the application once with the complete list
+of defects (一次性告知); one request per submission round.
+
+:param id: the application
+:param items: the items to supplement (list of strings, or one per line)
+"""
+registration_approve = _transition_action("approve", "registration_approve",
+                                          schemas.with_reasons())
+registration_approve.__doc__ = """Approve after review: into publicity when the publicity rule
+applies, else awaiting issuance; a cancellation ends the registration.
+
+:param id: the application
+:param reasons: optional remarks
+"""
+registration_reject = _transition_action("reject", "registration_reject",
+                                         schemas.with_reasons())
+registration_reject.__doc__ = """Reject after review (审核未通过), with the reasons shown to the
+registrant.
+
+:param id: the application
+:param reasons: required
+"""
+registration_refuse = _transition_action("refuse", "registration_refuse", schemas.refuse())
+registration_refuse.__doc__ = """Refuse registration (不予登记, Art. 23).
+
+:param id: the application
+:param ground: duplicate | concealment_or_falsification | ownership_dispute | other_legal_ground
+:param reasons: required
+"""
+registration_withdraw = _transition_action("withdraw", "registration_withdraw",
+                                           schemas.with_reasons())
+registration_withdraw.__doc__ = """Ask to withdraw an application before issuance (撤回, Art. 21).
+
+:param id: the application
+:param reasons: the written reasons, required
+"""
+registration_withdraw_decide = _transition_action(
+    "withdraw_decide", "registration_withdraw_decide", schemas.withdraw_decide())
+registration_withdraw_decide.__doc__ = """The institution consents to or denies a withdrawal.
+
+:param id: the application
+:param consent: true or false
+:param reasons: required when denying
+"""
+
+
+@registry.action
+def registration_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Revoke a registration (撤销, Art. 29); a district revocation is filed with the city.
+
+    :param package_id: the registered dataset
+    :param ground: false_materials | certificate_tampering | certificate_misuse | other_violation
+    :param reasons: required
+    """
+    data = _validate(data_dict, schemas.revoke(), context)
+    tk.check_access("registration_revoke", context, data)
+    outcome = _run(context, "revoke", package_id=data["package_id"], inputs=data)
+    return registration_dict(outcome.registration)  # type: ignore[arg-type]
+
+
+@registry.action
+def registration_revocation_review(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The city institution reviews a district revocation filing: uphold or reverse (纠正).
+
+    :param package_id: the revoked dataset
+    :param decision: ``uphold`` or ``reverse``
+    :param reasons: required when reversing
+    """
+    data = _validate(data_dict, schemas.revocation_review(), context)
+    tk.check_access("registration_revocation_review", context, data)
+    outcome = _run(context, "revocation_review", package_id=data["package_id"], inputs=data)
+    return registration_dict(outcome.registration)  # type: ignore[arg-type]
+
+
+def registration_dict(reg: Registration) -> dict[str, Any]:
+    return {
+        "package_id": reg.package_id,
+        "status": reg.status,
+        "registrant": _org_brief(reg.registrant_id),
+        "institution": _org_brief(reg.institution_id),
+        "application_id": reg.application_id,
+        "registered_at": _iso(reg.registered_at),
+        "revocation_ground": reg.revocation_ground,
+        "revocation_reasons": reg.revocation_reasons,
+        "revoked_at": _iso(reg.revoked_at),
+        "revoked_by": _org_brief(reg.revoked_by),
+        "revocation_filing": reg.revocation_filing,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+@registry.action
+@tk.side_effect_free
+def registration_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """One application, with its deadlines and the actions the caller may take.
+
+    :param id: the application
+    """
+    data = _validate(data_dict, schemas.by_id(), context)
+    app = _application(data["id"])
+    tk.check_access("registration_show", context, data)
+    return application_dict(app, _user(context))
+
+
+@registry.action
+@tk.side_effect_free
+def registration_status_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """A dataset's registration status, registration record and open application.
+
+    :param package_id: the dataset
+    """
+    data = _validate(data_dict, {"package_id": schemas.by_id()["id"]}, context)
+    package = model.Package.get(data["package_id"])
+    if package is None:
+        raise tk.ObjectNotFound("数据不存在 / Dataset not found")
+    tk.check_access("registration_status_show", context, {"package_id": package.id})
+    reg = model.Session.get(Registration, package.id)
+    app = workflow.open_application(package.id)
+    user = _user(context)
+    visible_app = None
+    if app is not None and _can("registration_show", context, {"id": app.id}):
+        visible_app = application_dict(app, user)
+    return {"package_id": package.id,
+            "registration_status": workflow.registration_status(package.id),
+            "registration": registration_dict(reg) if reg is not None else None,
+            "open_application": visible_app}
+
+
+def _can(auth: str, context: Context, data: dict[str, Any]) -> bool:
+    try:
+        tk.check_access(auth, dict(context), data)  # type: ignore[arg-type]
+    except tk.NotAuthorized:
+        return False
+    return True
+
+
+@registry.action
+@tk.side_effect_free
+def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Applications visible to the caller.
+
+    :param scope: ``mine`` (the caller's registrants), ``queue`` (open applications in the
+        caller's jurisdiction as a reviewer), or ``all`` (the city institution, authority
+        officers and sysadmins; district officers see their district)
+    :param state: filter by state
+    :param package_id: filter by dataset
+    :param overdue: only applications past the deadline of their state
+    :param limit: default 50
+    :param offset: default 0
+    """
+    data = _validate(data_dict, schemas.listing(), context)
+    tk.check_access("registration_list", context, data)
+    user = _user(context)
+    query = model.Session.query(Application)
+    scope = data["scope"]
+    if scope == "mine":
+        orgs = [org.id for org in jurisdiction.user_orgs(user, "registrant", acting=False)]
+        orgs += agencies.represented_registrants(user)  # an agency's principals (Art. 16)
+        query = query.filter(Application.registrant_id.in_(orgs))
+    elif scope == "queue":
+        institutions = jurisdiction.institutions_in_jurisdiction(user)
+        query = query.filter(Application.institution_id.in_(institutions),
+                             Application.is_open.is_(True))
+    elif scope == "all":
+        # Sysadmins and the city institution (which manages all registration information,
+        # Art. 7) see everything; data-authority officers see their area.
+        everything = user is not None and (user.sysadmin or jurisdiction.is_city_reviewer(user))
+        area = "city" if everything else jurisdiction.authority_scope(user)
+        if area != "city":
+            district = jurisdiction.district_institution(area or "")
+            query = query.filter(Application.institution_id == (district.id if district else ""))
+    else:
+        raise tk.ValidationError({"scope": ["无效的范围 / scope must be mine, queue or all"]})
+    if data.get("state"):
+        query = query.filter(Application.state == data["state"])
+    if data.get("package_id"):
+        query = query.filter(Application.package_id == data["package_id"])
+    rows = query.order_by(Application.submitted_at.asc().nullslast(), Application.id).all()
+    if data.get("overdue"):
+        rows = [app for app in rows if workflow.is_overdue(app)]
+    elif scope == "queue":
+        # Most urgent first: by the due date of the current state.
+        rows.sort(key=lambda app: (workflow.due_date(app) is None, workflow.due_date(app) or 0))
+    total = len(rows)
+    page = rows[data["offset"]:data["offset"] + data["limit"]]
+    return {"count": total, "results": [application_dict(app, user) for app in page]}
+
+
+@registry.action
+@tk.side_effect_free
+def registration_history(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """The history events of an application (``id``) or of a dataset (``package_id``).
+
+    :param id: the application
+    :param package_id: the dataset (all its applications and registration events)
+    """
+    data = _validate(data_dict, schemas.history(), context)
+    if not data.get("id") and not data.get("package_id"):
+        raise tk.ValidationError({"id": ["请指定申请或数据 / Give id or package_id"]})
+    tk.check_access("registration_history", context, data)
+    events = history.events_for(model.Session, application_id=data.get("id"),
+                                package_id=data.get("package_id"))
+    result = []
+    for event in events:
+        actor = model.User.get(event.actor_id) if event.actor_id else None
+        result.append({
+            "id": event.id, "subject": event.subject, "application_id": event.application_id,
+            "package_id": event.package_id, "action": event.action,
+            "from_state": event.from_state, "to_state": event.to_state,
+            "actor": actor.name if actor else None, "role": event.role,
+            "institution": _org_brief(event.institution_id), "reasons": event.note,
+            # An agency acting for the registrant (Art. 16), named in the event's data.
+            "agency": _org_brief((event.data or {}).get("agency_id")),
+            "data": event.data or {}, "created": _iso(event.created),
+            "hash": event.hash, "prev_hash": event.prev_hash,
+        })
+    return result
+
+
+@registry.action
+@tk.side_effect_free
+def registration_history_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Verify the whole hash chain of the history; lists every broken or altered event."""
+    tk.check_access("registration_history_verify", context, data_dict)
+    return history.verify(model.Session).as_dict()
+
+
+@registry.action
+@tk.side_effect_free
+def registration_late_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
+    """Datasets whose first registration is late (Art. 18: 20 working days after the activity
+    started, 30 after the rules took effect for earlier activity)."""
+    tk.check_access("registration_late_list", context, data_dict)
+
+    # Each caller sees the late datasets of the registrants under their jurisdiction.
+    reader = _user(context)
+    return [row for row in late.late_registrations()
+            if visibility.may_see(reader, model.Package.get(row["package_id"]))]
+
+
+@registry.action
+def registration_notification_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The caller's workflow notifications, newest first.
+
+    :param limit: default 50
+    :param mark_read: mark the returned ones as read
+    """
+    data = _validate(data_dict, schemas.notifications(), context)
+    tk.check_access("registration_notification_list", context, data)
+    user = _user(context)
+    assert user is not None
+    rows = (model.Session.query(Notification).filter(Notification.user_id == user.id)
+            .order_by(Notification.created.desc(), Notification.id).limit(data["limit"]).all())
+    result = []
+    for row in rows:
+        package = model.Package.get(row.package_id) if row.package_id else None
+        transition = workflow.TRANSITION_BY_NAME.get(row.action)
+        result.append({
+            "id": row.id, "application_id": row.application_id, "package_id": row.package_id,
+            "package_title": package.title if package else None, "action": row.action,
+            "label": transition.label if transition else {}, "to_state": row.to_state,
+            "created": _iso(row.created), "read": row.read_at is not None})
+    unread = notifications.unread_count(user.id)
+    if data["mark_read"]:
+        with workflow.transaction() as session:
+            (session.query(Notification)
+             .filter(Notification.user_id == user.id, Notification.read_at.is_(None))
+             .update({"read_at": dt.datetime.utcnow()}))
+    return {"unread": unread, "results": result}
+
+
+# ---------------------------------------------------------------------------
+# Registrant accounts (Art. 13)
+
+
+def _set_org_fields(org_id: str, fields: dict[str, Any]) -> None:
+    group = model.Group.get(org_id)
+    assert group is not None
+    for key, value in fields.items():
+        group.extras[key] = value if isinstance(value, str) else str(value).lower()
+
+
+def _create_account(context: Context, entry: dict[str, Any]) -> dict[str, Any]:
+    """Create a party-government registrant, its admin user and the membership (no commit)."""
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    base: Context = {"ignore_auth": True, "defer_commit": True, "user": site_user["name"]}
+    level = entry.get("admin_level") or "city"
+    district = entry.get("district_code") or jurisdiction.CITY_CODE
+    if level not in ("city", "district") or (
+            level == "district" and district not in jurisdiction.DISTRICTS):
+        raise tk.ValidationError({"district_code": [
+            "行政层级与区划代码不符 / admin_level and district_code do not match"]})
+    password = entry.get("user_password") or secrets.token_urlsafe(18)
+    user = tk.get_action("user_create")(dict(base), {
+        "name": entry["user_name"], "email": entry["user_email"],
+        "fullname": entry.get("user_fullname") or entry["org_title"], "password": password})
+    org = tk.get_action("organization_create")(dict(base), {
+        "name": entry["org_name"], "title": entry["org_title"],
+        "users": [{"name": user["name"], "capacity": "admin"}]})
+    _set_org_fields(org["id"], {
+        "org_kind": "registrant", "registrant_type": "party_gov", "admin_level": level,
+        "district_code": district, "uscc": entry.get("uscc") or "", "verified": "true",
+        "contact_name": entry.get("contact_name") or "",
+        "contact_phone": entry.get("contact_phone") or "",
+        "contact_email": entry.get("contact_email") or entry["user_email"]})
+    return {"organization": org["name"], "organization_id": org["id"], "user": user["name"]}
+
+
+@registry.action
+def registrant_account_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The city institution creates a party-government registrant account (Art. 13).
+
+    :param org_name, org_title, uscc, admin_level, district_code, contact_name,
+        contact_phone, contact_email: the registrant organization
+    :param user_name, user_fullname, user_email, user_password: its first administrator
+    """
+    tk.check_access("registrant_account_create", context, data_dict)
+    data = _validate(data_dict, schemas.account(), context)
+    with workflow.transaction():
+        return _create_account(context, data)
+
+
+@registry.action
+def registrant_account_bulk_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Create many party-government registrant accounts at once, all or none.
+
+    :param accounts: list of dicts as for ``registrant_account_create``, or
+    :param csv: CSV text with those keys as its header row
+    """
+    tk.check_access("registrant_account_bulk_create", context, data_dict)
+    entries = data_dict.get("accounts")
+    if entries is None and data_dict.get("csv"):
+        entries = list(csv.DictReader(io.StringIO(str(data_dict["csv"]).strip())))
+    if not entries or not isinstance(entries, list):
+        raise tk.ValidationError({"accounts": ["请提供账号列表 / accounts is required"]})
+    validated, errors = [], {}
+    for index, entry in enumerate(entries, start=1):
+        try:
+            validated.append(_validate(dict(entry), schemas.account(), context))
+        except tk.ValidationError as error:
+            errors[f"row {index}"] = [str(error.error_dict)]
+    if errors:
+        raise tk.ValidationError(errors)
+    created = []
+    with workflow.transaction():
+        for index, entry in enumerate(validated, start=1):
+            try:
+                created.append(_create_account(context, entry))
+            except tk.ValidationError as error:
+                raise tk.ValidationError({f"row {index}": [str(error.error_dict)]}) from error
+    return {"created": created}
+
+
+@registry.action
+def registrant_register(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """Self-registration of a registrant that is not a party-government body (Art. 13).
+
+    The caller becomes the organization's admin; the organization can submit
+    applications once the city institution has verified it.
+    """
+    tk.check_access("registrant_register", context, data_dict)
+    data = _validate(data_dict, schemas.self_register(), context)
+    if data["registrant_type"] not in ("public_institution", "enterprise", "operator", "other"):
+        raise tk.ValidationError({"registrant_type": [
+            "主体类型无效 / registrant_type must be public_institution, enterprise, operator "
+            "or other"]})
+    user = _user(context)
+    assert user is not None
+    with workflow.transaction():
+        org = tk.get_action("organization_create")(
+            {"ignore_auth": True, "defer_commit": True, "user": user.name},
+            {"name": data["org_name"], "title": data["org_title"]})
+        _set_org_fields(org["id"], {
+            "org_kind": "registrant", "registrant_type": data["registrant_type"],
+            "admin_level": data["admin_level"], "district_code": data["district_code"],
+            "uscc": data.get("uscc") or "", "verified": "false",
+            "contact_name": data.get("contact_name") or "",
+            "contact_phone": data.get("contact_phone") or "",
+            "contact_email": data.get("contact_email") or user.email or ""})
+    return {"organization": org["name"], "organization_id": org["id"], "verified": False}
+
+
+@registry.action
+def registrant_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The city institution verifies (or un-verifies) a self-registered registrant.
+
+    :param id: the registrant organization
+    :param verified: default true
+    """
+    data = _validate(data_dict, schemas.verify(), context)
+    tk.check_access("registrant_verify", context, data)
+    org = jurisdiction.profile(data["id"])
+    if org is None or org.kind != "registrant":
+        raise tk.ObjectNotFound("登记主体不存在 / Registrant not found")
+    with workflow.transaction():
+        _set_org_fields(org.id, {"verified": "true" if data["verified"] else "false"})
+    return {"id": org.id, "name": org.name, "verified": bool(data["verified"])}

@@ -1,0 +1,302 @@
+"""Registration workflow pages: registrants' applications, reviewers' queue, history, accounts.
+
+Every page calls the same actions as the API; the buttons offered on an application
+come from the transition table through ``allowed_actions``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+
+import ckan.lib.helpers as h
+import ckan.plugins.toolkit as tk
+from ckan.common import current_user
+
+from ckanext.tjregistry.common import jurisdiction, registry
+from ckanext.tjregistry.registration import workflow
+
+registration = registry.blueprint(
+    Blueprint("tjregistry_workflow", __name__, url_prefix="/registration"))
+
+# Form posts accepted on an application page, mapped to their actions.
+APPLICATION_ACTIONS = {
+    "accept": "registration_accept",
+    "request_supplement": "registration_request_supplement",
+    "approve": "registration_approve",
+    "reject": "registration_reject",
+    "refuse": "registration_refuse",
+    "withdraw": "registration_withdraw",
+    "withdraw_decide": "registration_withdraw_decide",
+    "resubmit": "registration_resubmit",
+}
+
+
+def _context() -> dict[str, Any]:
+    return {"user": current_user.name if current_user.is_authenticated else ""}
+
+
+def _require_login() -> None:
+    if not current_user.is_authenticated:
+        tk.abort(403, tk._("Please log in first"))
+
+
+def _flash_errors(error: tk.ValidationError) -> None:
+    for field, messages in (error.error_dict or {}).items():
+        text = "; ".join(str(m) for m in messages) if isinstance(messages, list) else messages
+        h.flash_error(f"{field}: {text}")
+
+
+def _form() -> dict[str, Any]:
+    return {key: value for key, value in request.form.items() if key != "_csrf_token"}
+
+
+@registration.route("/")
+def index() -> ResponseReturnValue:
+    """The caller's applications (registrants), queue (reviewers) or overview (authority)."""
+    _require_login()
+    scope = request.args.get("scope") or "mine"
+    state = request.args.get("state") or ""
+    overdue = request.args.get("overdue") == "1"
+    data: dict[str, Any] = {"scope": scope, "limit": 200}
+    if state:
+        data["state"] = state
+    if overdue:
+        data["overdue"] = True
+    try:
+        result = tk.get_action("registration_list")(_context(), data)
+    except tk.ValidationError as error:
+        _flash_errors(error)
+        result = {"count": 0, "results": []}
+    user = tk.g.userobj or None
+    return tk.render("tjregistry/workflow/index.html", {
+        "applications": result["results"], "count": result["count"], "scope": scope,
+        "state": state, "overdue": overdue,
+        "is_reviewer": bool(jurisdiction.reviewer_institutions(user)),
+        "is_authority": jurisdiction.authority_scope(user) is not None or user.sysadmin,
+        "states": [s for s in workflow.STATES if s.subject == workflow.APPLICATION
+                   and s.name != workflow.NEW],
+    })
+
+
+@registration.route("/queue")
+def queue() -> ResponseReturnValue:
+    return h.redirect_to("tjregistry_workflow.index", scope="queue")
+
+
+@registration.route("/application/<app_id>")
+def application(app_id: str) -> ResponseReturnValue:
+    _require_login()
+    try:
+        app = tk.get_action("registration_show")(_context(), {"id": app_id})
+        events = tk.get_action("registration_history")(_context(), {"id": app_id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Application not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see this application"))
+    return tk.render("tjregistry/workflow/application.html", {
+        "app": app, "events": events,
+        "refusal_grounds": workflow.REFUSAL_GROUNDS, "ground_labels": workflow.GROUND_LABELS,
+    })
+
+
+@registration.route("/application/<app_id>/<name>", methods=["POST"])
+def application_action(app_id: str, name: str) -> ResponseReturnValue:
+    _require_login()
+    action = APPLICATION_ACTIONS.get(name)
+    if action is None:
+        return tk.abort(404, tk._("Unknown action"))
+    data = _form()
+    data["id"] = app_id
+    if name == "request_supplement":
+        data["items"] = [line.strip() for line in (data.get("items") or "").splitlines()
+                         if line.strip()]
+    try:
+        tk.get_action(action)(_context(), data)
+        h.flash_success(tk._("Done."))
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Application not found"))
+    except tk.NotAuthorized as error:
+        return tk.abort(403, str(error) or tk._("Not authorized"))
+    except tk.ValidationError as error:
+        _flash_errors(error)
+    return h.redirect_to("tjregistry_workflow.application", app_id=app_id)
+
+
+def _editable_fields(dataset_type: str) -> list[dict[str, Any]]:
+    schema = tk.h.scheming_get_dataset_schema(dataset_type) or {}
+    return [field for field in schema.get("dataset_fields", [])
+            if field["field_name"] not in ("name", "owner_org")]
+
+
+@registration.route("/submit/<package_id>", methods=["GET", "POST"])
+def submit(package_id: str) -> ResponseReturnValue:
+    """Submit an application: type, pledge, internal review; the change form for edits."""
+    _require_login()
+    try:
+        dataset = tk.get_action("package_show")(_context(), {"id": package_id})
+        status = tk.get_action("registration_status_show")(_context(), {"package_id": package_id})
+        tk.check_access("registration_submit", _context(), {"package_id": dataset["id"]})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Dataset not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only the registrant's editors can apply"))
+    registered = status["registration_status"] == "registered"
+    application_type = request.values.get("application_type") or (
+        "change" if registered else "initial")
+    errors: dict[str, Any] = {}
+    data: dict[str, Any] = dict(dataset)
+    if request.method == "POST":
+        form = _form()
+        payload: dict[str, Any] = {
+            "package_id": dataset["id"], "application_type": application_type,
+            "pledge": form.get("pledge") == "on",
+            "internal_review": form.get("internal_review") == "on",
+            "internal_review_note": form.get("internal_review_note") or "",
+            "reasons": form.get("reasons") or "",
+        }
+        if application_type in ("change", "correction"):
+            fields = {f["field_name"] for f in _editable_fields(dataset["type"])}
+            changes = {}
+            for key in fields & set(form):
+                current = dataset.get(key)
+                if isinstance(current, list):
+                    values = [v for v in request.form.getlist(key) if v]
+                    if values != [str(v) for v in current]:
+                        changes[key] = values
+                elif form[key] != _as_form_value(current):
+                    changes[key] = form[key]
+            payload["proposed"] = changes
+            data.update(changes)
+        try:
+            app = tk.get_action("registration_submit")(_context(), payload)
+            h.flash_success(tk._("The application was submitted."))
+            return h.redirect_to("tjregistry_workflow.application", app_id=app["id"])
+        except tk.ValidationError as error:
+            errors = error.error_dict
+            _flash_errors(error)
+        except tk.NotAuthorized as error:
+            return tk.abort(403, str(error))
+    return tk.render("tjregistry/workflow/submit.html", {
+        "dataset": dataset, "data": data, "errors": errors, "status": status,
+        "registered": registered, "application_type": application_type,
+        "fields": _editable_fields(dataset["type"]) if application_type in (
+            "change", "correction") else [],
+        "registrant": jurisdiction.profile(dataset["owner_org"]),
+    })
+
+
+def _as_form_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+@registration.route("/dataset/<package_id>/history")
+def dataset_history(package_id: str) -> ResponseReturnValue:
+    _require_login()
+    try:
+        dataset = tk.get_action("package_show")(_context(), {"id": package_id})
+        events = tk.get_action("registration_history")(_context(), {"package_id": dataset["id"]})
+        status = tk.get_action("registration_status_show")(_context(),
+                                                           {"package_id": dataset["id"]})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Dataset not found"))
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Not authorized to see this history"))
+    may_revoke = _allowed("registration_revoke", {"package_id": dataset["id"]})
+    may_review = _allowed("registration_revocation_review", {"package_id": dataset["id"]})
+    return tk.render("tjregistry/workflow/dataset_history.html", {
+        "dataset": dataset, "events": events, "status": status, "may_revoke": may_revoke,
+        "may_review": may_review, "revocation_grounds": workflow.REVOCATION_GROUNDS,
+        "ground_labels": workflow.GROUND_LABELS,
+    })
+
+
+def _allowed(auth: str, data: dict[str, Any]) -> bool:
+    try:
+        tk.check_access(auth, _context(), data)
+    except tk.NotAuthorized:
+        return False
+    return True
+
+
+@registration.route("/dataset/<package_id>/<name>", methods=["POST"])
+def dataset_action(package_id: str, name: str) -> ResponseReturnValue:
+    _require_login()
+    actions = {"revoke": "registration_revoke",
+               "revocation_review": "registration_revocation_review"}
+    if name not in actions:
+        return tk.abort(404, tk._("Unknown action"))
+    data = _form()
+    data["package_id"] = package_id
+    try:
+        tk.get_action(actions[name])(_context(), data)
+        h.flash_success(tk._("Done."))
+    except tk.NotAuthorized as error:
+        return tk.abort(403, str(error) or tk._("Not authorized"))
+    except tk.ValidationError as error:
+        _flash_errors(error)
+    return h.redirect_to("tjregistry_workflow.dataset_history", package_id=package_id)
+
+
+@registration.route("/notifications", methods=["GET", "POST"])
+def notifications() -> ResponseReturnValue:
+    _require_login()
+    mark = request.method == "POST"
+    result = tk.get_action("registration_notification_list")(
+        _context(), {"limit": 100, "mark_read": mark})
+    if mark:
+        return h.redirect_to("tjregistry_workflow.notifications")
+    return tk.render("tjregistry/workflow/notifications.html", {"result": result})
+
+
+@registration.route("/accounts", methods=["GET", "POST"])
+def accounts() -> ResponseReturnValue:
+    """The city institution creates party-government accounts and verifies registrants."""
+    _require_login()
+    if not _allowed("registrant_account_create", {}):
+        return tk.abort(403, tk._("Only the city registration institution manages accounts"))
+    form: dict[str, Any] = {}
+    if request.method == "POST":
+        form = _form()
+        try:
+            if form.get("mode") == "bulk":
+                result = tk.get_action("registrant_account_bulk_create")(
+                    _context(), {"csv": form.get("csv") or ""})
+                h.flash_success(tk._("{count} accounts created.").format(
+                    count=len(result["created"])))
+            elif form.get("mode") == "verify":
+                tk.get_action("registrant_verify")(
+                    _context(), {"id": form.get("id"), "verified": form.get("verified", "true")})
+                h.flash_success(tk._("Done."))
+            else:
+                tk.get_action("registrant_account_create")(_context(), form)
+                h.flash_success(tk._("The account was created."))
+            return h.redirect_to("tjregistry_workflow.accounts")
+        except tk.ValidationError as error:
+            _flash_errors(error)
+    registrants = jurisdiction.organizations("registrant")
+    return tk.render("tjregistry/workflow/accounts.html", {
+        "registrants": registrants, "form": form, "districts": jurisdiction.DISTRICTS})
+
+
+@registration.route("/register", methods=["GET", "POST"])
+def register_registrant() -> ResponseReturnValue:
+    """Self-registration of a registrant organization (verified later by the city)."""
+    _require_login()
+    form: dict[str, Any] = {}
+    if request.method == "POST":
+        form = _form()
+        try:
+            made = tk.get_action("registrant_register")(_context(), form)
+            h.flash_success(tk._("Registered. The city registration institution will verify "
+                                 "your organization before you can apply."))
+            return h.redirect_to("organization.read", id=made["organization"])
+        except tk.ValidationError as error:
+            _flash_errors(error)
+    return tk.render("tjregistry/workflow/register.html", {
+        "form": form, "districts": jurisdiction.DISTRICTS})

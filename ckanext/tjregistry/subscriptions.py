@@ -1,0 +1,23 @@
+"""Who reacts to what: every signal subscription of the platform in one place.
+
+Lower layers announce (``common/signals.py``); the features' reactions are listed here
+and connected by the plugin (``ISignal``), as CKAN's ``ckanext/activity`` does.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ckanext.tjregistry.certificates import procedure as certificate_procedure
+from ckanext.tjregistry.common import signals
+from ckanext.tjregistry.registration import notifications, visibility
+
+
+def get_subscriptions() -> dict[Any, list[Any]]:
+    return {
+        # A transition's notices, written in its transaction (e-mails after the commit).
+        signals.transition_recorded: [notifications.on_transition_recorded],
+        # An approval is followed by the certificate's issuance.
+        signals.application_approved: [certificate_procedure.on_application_approved],
+        # Activity rows follow the dataset's visibility when its registration changes.
+        signals.registration_changed: [visibility.relabel_activities],
+    }

@@ -1,0 +1,80 @@
+"""Authorization of the supervision actions: statistics, service reports, suspension."""
+from __future__ import annotations
+
+import ckan.model as model
+import ckan.plugins.toolkit as tk
+from ckan.types import AuthResult, Context, DataDict
+
+from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.supervision import qualification as supervision
+from ckanext.tjregistry.supervision import reports, statistics
+
+STATISTICS_DENIED = ("仅数据主管部门和登记机构可以查看登记统计 / Only data authorities and "
+                     "registration institutions may see registration statistics")
+REPORT_DENIED = ("无权查看该登记机构的服务报告 / Not allowed to see this institution's "
+                 "service report")
+SUPERVISION_DENIED = ("仅同级数据主管部门可以暂停或恢复登记机构资格 / Only the data authority "
+                      "of the institution's level may suspend or reinstate it")
+
+
+def _user(context: Context) -> model.User | None:
+    user = context.get("auth_user_obj")
+    if isinstance(user, model.User):
+        return user
+    return model.User.get(context.get("user") or "") if context.get("user") else None
+
+
+def _result(allowed: bool, message: str) -> AuthResult:
+    return {"success": True} if allowed else {"success": False, "msg": message}
+
+
+@registry.auth
+def registration_statistics_show(context: Context, data_dict: DataDict) -> AuthResult:
+    return _result(statistics.viewer_area(_user(context)) is not None, STATISTICS_DENIED)
+
+
+@registry.auth
+def institution_service_report(context: Context, data_dict: DataDict) -> AuthResult:
+    user = _user(context)
+    wanted = str((data_dict or {}).get("institution") or "")
+    visible = reports.reports_visible_to(user)
+    if not wanted:
+        return _result(bool(visible), REPORT_DENIED)
+    group = model.Group.get(wanted)
+    return _result(group is not None and any(inst.id == group.id for inst in visible),
+                   REPORT_DENIED)
+
+
+@registry.auth
+def institution_qualification_list(context: Context, data_dict: DataDict) -> AuthResult:
+    user = _user(context)
+    allowed = (supervision.supervising_scope(user) is not None
+               or statistics.viewer_area(user) is not None)
+    return _result(allowed, STATISTICS_DENIED)
+
+
+def _supervision(context: Context, data_dict: DataDict) -> AuthResult:
+    group = model.Group.get(str((data_dict or {}).get("id") or ""))
+    inst = None
+    if group is not None:
+        try:
+            inst = supervision.institution_profile(group.id)
+        except tk.ObjectNotFound:
+            inst = None
+    if inst is None:
+        return _result(False, "登记机构不存在 / Registration institution not found")
+    return _result(supervision.may_supervise(_user(context), inst), SUPERVISION_DENIED)
+
+
+# Decisions of the authority are checked for sysadmins too: administering the platform
+# does not make one a data-authority officer.
+@registry.auth
+@tk.auth_sysadmins_check
+def institution_suspend(context: Context, data_dict: DataDict) -> AuthResult:
+    return _supervision(context, data_dict)
+
+
+@registry.auth
+@tk.auth_sysadmins_check
+def institution_reinstate(context: Context, data_dict: DataDict) -> AuthResult:
+    return _supervision(context, data_dict)
