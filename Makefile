@@ -21,8 +21,9 @@ test-2.12:   ## the same suite on CKAN 2.12.0 (own venv, same services)
 status:
 	bash services/stack.sh status
 
-lint:
+lint:        ## ruff, and the architecture's import layers (import-linter)
 	.venv/bin/ruff check ckanext bench
+	.venv/bin/lint-imports --no-cache
 
 bench:       ## benchmarks (by hand, never in CI)
 	bash bench/run.sh $(ARGS)

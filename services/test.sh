@@ -26,6 +26,10 @@ mkdir -p "$CKAN_STORAGE_PATH"
 "$TJ_VENV/bin/ckan" -c test.ini db init >"$TJ_LOG_DIR/test-db-init-$TJ_TEST_DB.log" 2>&1 \
   || { tail -30 "$TJ_LOG_DIR/test-db-init-$TJ_TEST_DB.log"; exit 1; }
 
+# The architecture's layers (pyproject.toml [tool.importlinter]): an upward import fails the run.
+"$TJ_VENV/bin/lint-imports" --no-cache >"$TJ_LOG_DIR/lint-imports.log" 2>&1 \
+  || { cat "$TJ_LOG_DIR/lint-imports.log"; exit 1; }
+echo "[test] import layers kept (lint-imports)"
 echo "[test] CKAN $("$TJ_VENV/bin/python" -c 'import ckan; print(ckan.__version__)'), Solr core $CKAN_SOLR_URL"
 pytest_command=("$TJ_VENV/bin/pytest" --ckan-ini=test.ini "${@:-ckanext/tjregistry/tests}")
 

@@ -25,17 +25,14 @@ import ckan.plugins.toolkit as tk
 from ckanext.tjregistry.certificates import codes, signing, validity
 from ckanext.tjregistry.certificates import content as content_module
 from ckanext.tjregistry.certificates import pdf as pdf_module
-from ckanext.tjregistry.common import prefetch, signals
+from ckanext.tjregistry.common import prefetch, signals, workdays
+from ckanext.tjregistry.common.texts import field_error
 from ckanext.tjregistry.model.certificate import Certificate, CertificateSequence
 
 log = logging.getLogger(__name__)
 
 ISSUE_REASON_REGISTRATION = "registration"
 ISSUE_REASON_RENEWAL = "renewal"
-
-
-def _error(field: str, zh: str, en: str) -> tk.ValidationError:
-    return tk.ValidationError({field: [f"{zh} / {en}"]})
 
 
 # ---------------------------------------------------------------- configuration
@@ -184,27 +181,14 @@ def _organization(org_id: str, field: str) -> dict[str, Any]:
             {"id": org_id, "include_datasets": False, "include_users": False},
         )
     except tk.ObjectNotFound:
-        raise _error(field, "组织不存在", "organization not found") from None
-
-
-def _parse_date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        return None
+        raise field_error(field, "组织不存在", "organization not found") from None
 
 
 def _operation_period(package: dict[str, Any]) -> tuple[dt.date | None, dt.date | None]:
     """The authorised operation period of a data product (Art. 12), else (None, None)."""
     if package.get("type") != "data-product":
         return None, None
-    return _parse_date(package.get("authorization_start")), _parse_date(
+    return workdays.parse_date(package.get("authorization_start")), workdays.parse_date(
         package.get("authorization_end")
     )
 
@@ -223,7 +207,7 @@ def _facts(
     try:
         package = tk.get_action("package_show")(_site_context(), {"id": package_id})
     except tk.ObjectNotFound:
-        raise _error("package_id", "数据集不存在", "dataset not found") from None
+        raise field_error("package_id", "数据集不存在", "dataset not found") from None
     if dataset_changes:
         # A change or correction is certified as it will read once applied.
         package = {
@@ -231,20 +215,20 @@ def _facts(
             **{k: v for k, v in dataset_changes.items() if k not in ("id", "type")},
         }
     if package.get("type") not in codes.CATEGORY_LETTERS:
-        raise _error(
+        raise field_error(
             "package_id",
             "只有公共数据资源和公共数据产品和服务可以发放登记凭证",
             "only data resources and data products receive certificates",
         )
     if not package.get("owner_org"):
-        raise _error("package_id", "数据集没有登记主体", "the dataset has no registrant")
+        raise field_error("package_id", "数据集没有登记主体", "the dataset has no registrant")
     institution = _organization(institution_id, "institution_id")
     if institution.get("org_kind") not in (None, "", "institution"):
-        raise _error(
+        raise field_error(
             "institution_id", "该组织不是登记机构", "the organization is not an institution"
         )
     if institution.get("qualification_status") == "suspended":
-        raise _error(
+        raise field_error(
             "institution_id",
             "登记机构资格已暂停，不能发放凭证",
             "the institution's qualification is suspended",
@@ -267,7 +251,7 @@ def _keystore_for(institution_name: str) -> signing.KeyStore:
             info = store.generate(institution_name)
             log.warning("generated signing key %s for %s", info.key_id, institution_name)
         else:
-            raise _error(
+            raise field_error(
                 "institution_id",
                 "登记机构尚未配置签名密钥（ckan tjregistry certificate keygen）",
                 "the institution has no signing key (ckan tjregistry certificate keygen)",
@@ -287,7 +271,8 @@ def _next_sequence(scope: str) -> int:
     )
     value = model.Session.execute(statement).scalar_one()
     if value > codes.MAX_SEQUENCE:
-        raise _error("code", "本年度登记编号已用尽", "registration numbers exhausted for the year")
+        raise field_error("code", "本年度登记编号已用尽",
+                          "registration numbers exhausted for the year")
     return value
 
 
@@ -329,7 +314,7 @@ def _new_version(
     try:
         pdf_module.check_printable(content)
     except pdf_module.MissingGlyphsError as error:
-        raise _error(
+        raise field_error(
             "package_id",
             f"凭证字体无法显示以下字符：{error.characters}",
             f"the certificate font cannot show: {error.characters}",
@@ -338,7 +323,7 @@ def _new_version(
     try:
         envelope = signing.sign_content(store, institution["name"], content)
     except signing.SigningError as error:
-        raise _error("institution_id", "签名失败", f"signing failed: {error}") from None
+        raise field_error("institution_id", "签名失败", f"signing failed: {error}") from None
     certificate = Certificate(
         code=code,
         version=version,
@@ -393,7 +378,7 @@ def issue_certificate(
     Returns :func:`as_dict` of the new version. Does not commit.
     """
     if registration_type not in content_module.REGISTRATION_TYPES:
-        raise _error(
+        raise field_error(
             "registration_type", "登记类型无效", f"unknown registration type {registration_type!r}"
         )
     today = today or local_today()
@@ -417,7 +402,7 @@ def issue_certificate(
     try:
         if registration_type == "initial":
             if existing is not None:
-                raise _error(
+                raise field_error(
                     "package_id",
                     f"该数据已登记，登记编号 {existing.code}（重复登记）",
                     f"already registered under {existing.code} (duplicate registration)",
@@ -443,7 +428,7 @@ def issue_certificate(
                 today=today,
             )
         if existing is None:
-            raise _error(
+            raise field_error(
                 "package_id",
                 "该数据没有有效的登记凭证，不能办理变更或更正",
                 "no valid certificate to change or correct",
@@ -466,7 +451,7 @@ def issue_certificate(
             today=today,
         )
     except validity.ValidityError as error:
-        raise _error(error.field, "有效期规则不允许此操作", str(error)) from None
+        raise field_error(error.field, "有效期规则不允许此操作", str(error)) from None
 
 
 def renew_certificate(
@@ -477,10 +462,10 @@ def renew_certificate(
     now = dt.datetime.utcnow()
     current = _current_query().filter(Certificate.code == code).with_for_update().one_or_none()
     if current is None:
-        raise _error("code", "登记编号不存在", "no such registration code")
+        raise field_error("code", "登记编号不存在", "no such registration code")
     status = effective_status(current, today)
     if status != validity.VALID:
-        raise _error(
+        raise field_error(
             "code",
             f"凭证状态为「{content_module.label(content_module.STATUS_LABELS, status)}」，不能续展",
             f"a {status} certificate cannot be renewed",
@@ -497,7 +482,7 @@ def renew_certificate(
             renewal_window_days(),
         )
     except validity.ValidityError as error:
-        raise _error(error.field, "不符合续展条件", str(error)) from None
+        raise field_error(error.field, "不符合续展条件", str(error)) from None
     _supersede(current, now, actor_id)
     renewed = _new_version(
         facts=facts,
@@ -623,10 +608,10 @@ def set_national_code(code: str, national_code: str) -> dict[str, Any]:
     """
     national_code = (national_code or "").strip()
     if not national_code or len(national_code) > 64 or not national_code.isalnum():
-        raise _error("national_code", "全国统一查询码格式无效", "invalid national code")
+        raise field_error("national_code", "全国统一查询码格式无效", "invalid national code")
     current = current_for_code(code)
     if current is None:
-        raise _error("code", "登记编号不存在", "no such registration code")
+        raise field_error("code", "登记编号不存在", "no such registration code")
     for certificate in versions_of(code):
         certificate.national_code = national_code
     model.Session.flush()

@@ -102,6 +102,15 @@ def organizations(kind: str) -> list[OrgProfile]:
     return sorted((p for p in found if p and p.kind == kind), key=lambda p: p.name)
 
 
+def institution(id_or_name: str) -> OrgProfile:
+    """A registration institution by id or name; ``ObjectNotFound`` for anything else."""
+    group = model.Group.get(id_or_name or "")
+    org = profile(group) if group is not None else None
+    if org is None or not org.is_institution:
+        raise tk.ObjectNotFound("登记机构不存在 / Registration institution not found")
+    return org
+
+
 def city_institution() -> OrgProfile | None:
     for inst in organizations("institution"):
         if inst.is_city and inst.active:

@@ -18,11 +18,14 @@ import logging
 import pathlib
 import zoneinfo
 from dataclasses import dataclass, field
+from typing import Any
 
 import chinese_calendar
 import yaml
 
 import ckan.plugins.toolkit as tk
+
+from ckanext.tjregistry.common.texts import FieldError
 
 log = logging.getLogger(__name__)
 
@@ -196,3 +199,25 @@ def filing_deadline(activity_start: dt.date) -> dt.date:
     if activity_start < effective:
         return add_workdays(effective, limit("transition"))
     return add_workdays(activity_start, limit("first_filing"))
+
+
+def parse_date(value: Any, field: str | None = None, *, required: bool = False) -> dt.date | None:
+    """A date from an ISO string (a timestamp's date part), a date or a datetime.
+
+    Empty: None, or a field error when ``required``. Malformed: a field error naming
+    ``field``, or None when no field is named (stored values read leniently).
+    """
+    if value in (None, ""):
+        if required:
+            raise FieldError(field or "date", "缺少日期", "A date is required")
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip()[:10])
+    except ValueError:
+        if field is None:
+            return None
+        raise FieldError(field, "日期格式应为 YYYY-MM-DD", "Must be a date (YYYY-MM-DD)") from None

@@ -21,14 +21,11 @@ from ckanext.dcat import logic as dcat_logic
 from ckanext.dcat.utils import CONTENT_TYPES
 
 from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.common.texts import field_error
 from ckanext.tjregistry.dcat import export, publication
 from ckanext.tjregistry.dcat.serializer import RegistrySerializer
 
 MAX_EXPORT_ROWS = 1000
-
-
-def _error(field: str, zh: str, en: str) -> tk.ValidationError:
-    return tk.ValidationError({field: [f"{zh} / {en}"]})
 
 
 def anonymous_context() -> dict[str, Any]:
@@ -41,7 +38,7 @@ def _page(data_dict: dict[str, Any]) -> int:
     except (TypeError, ValueError):
         page = 0
     if page < 1:
-        raise _error("page", "页码须为从 1 开始的正整数",
+        raise field_error("page", "页码须为从 1 开始的正整数",
                      "page must be a positive integer starting at 1")
     return page
 
@@ -52,7 +49,7 @@ def _rows(data_dict: dict[str, Any], default: int) -> int:
     except (TypeError, ValueError):
         rows = 0
     if not 1 <= rows <= MAX_EXPORT_ROWS:
-        raise _error("rows", f"每页条数须在 1 到 {MAX_EXPORT_ROWS} 之间",
+        raise field_error("rows", f"每页条数须在 1 到 {MAX_EXPORT_ROWS} 之间",
                      f"rows must be between 1 and {MAX_EXPORT_ROWS}")
     return rows
 
@@ -68,7 +65,7 @@ def modified_since_filter(value: Any) -> str | None:
     try:
         moment = parse_date(str(value))
     except (ValueError, OverflowError):
-        raise _error("modified_since", "修改时间须为 ISO 8601 格式,例如 2026-01-31T08:00:00",
+        raise field_error("modified_since", "修改时间须为 ISO 8601 格式,例如 2026-01-31T08:00:00",
                      "modified_since must be an ISO 8601 date or time, e.g. 2026-01-31T08:00:00"
                      ) from None
     if moment.tzinfo is not None:
@@ -101,7 +98,7 @@ def published_page(data_dict: dict[str, Any], rows: int, sort: str) -> tuple[dic
     try:
         query = tk.get_action("package_search")(anonymous_context(), search)
     except SearchError as error:
-        raise _error("q", "查询条件无效或涉及不公开的字段",
+        raise field_error("q", "查询条件无效或涉及不公开的字段",
                      f"invalid query, or it names a restricted field ({error})") from None
     facts = publication.registration_facts([d["id"] for d in query["results"]], today)
     datasets = []
@@ -165,7 +162,7 @@ def pagination(count: int, page: int, rows: int) -> dict[str, Any]:
 def _format(data_dict: dict[str, Any]) -> str | None:
     fmt = data_dict.get("format")
     if fmt and (not isinstance(fmt, str) or fmt not in CONTENT_TYPES):
-        raise _error("format", "不支持的格式,可选:" + "、".join(sorted(CONTENT_TYPES)),
+        raise field_error("format", "不支持的格式,可选:" + "、".join(sorted(CONTENT_TYPES)),
                      "unsupported format; one of " + ", ".join(sorted(CONTENT_TYPES)))
     return fmt
 
@@ -235,7 +232,7 @@ def registration_export_show(context: Any, data_dict: Any) -> dict[str, Any]:
     elif data.get("id"):
         package_id = data["id"]
     else:
-        raise _error("id", "请提供数据集标识或登记编号", "give id or registration_code")
+        raise field_error("id", "请提供数据集标识或登记编号", "give id or registration_code")
     return export.record(published_dataset(package_id))
 
 

@@ -41,6 +41,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.common import jurisdiction, ratelimit, workdays
+from ckanext.tjregistry.common.texts import field_error
 from ckanext.tjregistry.metadata.validators import (
     EMAIL_PATTERN,
     LANDLINE_PATTERN,
@@ -105,10 +106,6 @@ NAME_MAX = 100
 STATEMENT_MIN = 10
 
 
-def _error(field_name: str, zh: str, en: str) -> tk.ValidationError:
-    return tk.ValidationError({field_name: [f"{zh} / {en}"]})
-
-
 def label(labels: dict[str, dict[str, str]], key: str | None, lang: str = "zh_Hans_CN") -> str:
     entry = labels.get(key or "")
     return (entry.get(lang) or entry["zh_Hans_CN"]) if entry else (key or "")
@@ -157,20 +154,20 @@ _RESIDENT_ID_MESSAGES = {
 def normalise_identity(id_type: str, number: str) -> str:
     """The identity document number in canonical form, or a ``ValidationError``."""
     if id_type not in ID_TYPE_LABELS:
-        raise _error("id_type", "请选择证件类型", "choose an identity document type")
+        raise field_error("id_type", "请选择证件类型", "choose an identity document type")
     number = re.sub(r"[\s-]", "", unicodedata.normalize("NFKC", number or "")).upper()
     if not number:
-        raise _error("id_number", "请填写证件号码", "the identity document number is required")
+        raise field_error("id_number", "请填写证件号码", "the identity document number is required")
     if id_type == "resident_id":
         problem = resident_id_problem(number)
         if problem:
-            raise _error("id_number", *_RESIDENT_ID_MESSAGES[problem])
+            raise field_error("id_number", *_RESIDENT_ID_MESSAGES[problem])
     elif id_type == "uscc":
         if not USCC_PATTERN.match(number) or uscc_check_character(number[:17]) != number[17]:
-            raise _error("id_number", "统一社会信用代码无效(18位,校验位须正确)",
+            raise field_error("id_number", "统一社会信用代码无效(18位,校验位须正确)",
                          "invalid unified social credit code (18 characters, check character)")
     elif not ID_PATTERNS[id_type].match(number):
-        raise _error("id_number", "证件号码格式不正确", "the document number is not in the "
+        raise field_error("id_number", "证件号码格式不正确", "the document number is not in the "
                      "format of this document type")
     return number
 
@@ -237,7 +234,7 @@ def safe_filename(name: str) -> str:
 def _read(upload: Any, limit: int) -> bytes:
     stream = getattr(upload, "stream", None) or getattr(upload, "file", None) or upload
     if not hasattr(stream, "read"):
-        raise _error("evidence", "请上传证据材料文件", "upload the evidence as files")
+        raise field_error("evidence", "请上传证据材料文件", "upload the evidence as files")
     return stream.read(limit + 1)
 
 
@@ -258,9 +255,10 @@ def uploads_in(data: dict[str, Any]) -> list[Any]:
 def read_evidence(uploads: list[Any]) -> list[Evidence]:
     """Read and check the evidence files (count, size, type by content)."""
     if not uploads:
-        raise _error("evidence", "请上传至少一份证据材料", "at least one evidence file is required")
+        raise field_error("evidence", "请上传至少一份证据材料",
+                          "at least one evidence file is required")
     if len(uploads) > max_files():
-        raise _error("evidence", f"证据材料最多 {max_files()} 份",
+        raise field_error("evidence", f"证据材料最多 {max_files()} 份",
                      f"at most {max_files()} evidence files")
     limit = max_file_bytes()
     allowed = allowed_types()
@@ -269,13 +267,13 @@ def read_evidence(uploads: list[Any]) -> list[Evidence]:
         name = safe_filename(_upload_name(upload))
         data = _read(upload, limit)
         if not data:
-            raise _error("evidence", f"文件为空:{name}", f"the file is empty: {name}")
+            raise field_error("evidence", f"文件为空:{name}", f"the file is empty: {name}")
         if len(data) > limit:
-            raise _error("evidence", f"文件过大:{name}(每份不超过 {limit // 1024} KB)",
+            raise field_error("evidence", f"文件过大:{name}(每份不超过 {limit // 1024} KB)",
                          f"file too large: {name} (at most {limit // 1024} KB each)")
         mime_type = magic.from_buffer(data, mime=True)
         if mime_type not in allowed:
-            raise _error("evidence", f"不接受的文件类型:{name}({mime_type})",
+            raise field_error("evidence", f"不接受的文件类型:{name}({mime_type})",
                          f"file type not accepted: {name} ({mime_type})")
         result.append(Evidence(name, data, mime_type, hashlib.sha256(data).hexdigest()))
     return result
@@ -529,7 +527,7 @@ def validate_filing(data: dict[str, Any]) -> dict[str, Any]:
     clean: dict[str, Any] = {}
     name = _text(data, "objector_name")
     if not name or len(name) > NAME_MAX or any(unicodedata.category(c)[0] == "C" for c in name):
-        fail(_error("objector_name", "请填写真实姓名或单位名称(不超过100字)",
+        fail(field_error("objector_name", "请填写真实姓名或单位名称(不超过100字)",
                     "give your real name or your organization's name (at most 100 characters)"))
     clean["objector_name"] = name
     try:
@@ -539,27 +537,27 @@ def validate_filing(data: dict[str, Any]) -> dict[str, Any]:
         fail(error)
     if "id_type" in errors and not _text(data, "id_number"):
         # The number cannot be checked without its type, but a missing one is reported now.
-        fail(_error("id_number", "请填写证件号码", "the identity document number is required"))
+        fail(field_error("id_number", "请填写证件号码", "the identity document number is required"))
     phone = re.sub(r"[\s()()]", "", _text(data, "contact_phone"))
     if not (MOBILE_PATTERN.match(phone) or LANDLINE_PATTERN.match(phone)):
-        fail(_error("contact_phone", "请填写手机号码或带区号的固定电话",
+        fail(field_error("contact_phone", "请填写手机号码或带区号的固定电话",
                     "give a mobile number or a landline number with area code"))
     clean["contact_phone"] = phone
     email = _text(data, "contact_email")
     if email and (len(email) > 200 or not EMAIL_PATTERN.match(email)):
-        fail(_error("contact_email", "电子邮箱格式不正确", "invalid e-mail address"))
+        fail(field_error("contact_email", "电子邮箱格式不正确", "invalid e-mail address"))
     clean["contact_email"] = email or None
     category = _text(data, "category")
     if category not in CATEGORY_LABELS:
-        fail(_error("category", "请选择异议事由", "choose the ground of the objection"))
+        fail(field_error("category", "请选择异议事由", "choose the ground of the objection"))
     clean["category"] = category
     statement = _text(data, "statement")
     if len(statement) < STATEMENT_MIN or len(statement) > statement_max():
-        fail(_error("statement", f"异议陈述应为 {STATEMENT_MIN}–{statement_max()} 字",
+        fail(field_error("statement", f"异议陈述应为 {STATEMENT_MIN}–{statement_max()} 字",
                     f"the statement must have {STATEMENT_MIN}–{statement_max()} characters"))
     clean["statement"] = statement
     if not _text(data, "truthful") or not tk.asbool(data.get("truthful")):
-        fail(_error("truthful", "请确认所填信息真实并愿意承担相应责任",
+        fail(field_error("truthful", "请确认所填信息真实并愿意承担相应责任",
                     "confirm that the information is true"))
     if errors:
         raise tk.ValidationError(errors)
@@ -571,7 +569,7 @@ def create(data: dict[str, Any], uploads: list[Any], *,
     """File an objection; returns it and the objector's token (shown once)."""
     application_id = _text(data, "application_id")
     if not application_id:
-        raise _error("application_id", "请指定公示事项", "application_id is required")
+        raise field_error("application_id", "请指定公示事项", "application_id is required")
     errors: dict[str, Any] = {}
     try:
         clean = validate_filing(data)
@@ -592,10 +590,10 @@ def create(data: dict[str, Any], uploads: list[Any], *,
             app = _lock_application(session, application_id)
             today = workdays.local_today()
             if app.state not in ("publicity", "objection_pending") or app.publicity_end is None:
-                raise _error("application_id", "该事项不在公示期内,不能提出异议",
+                raise field_error("application_id", "该事项不在公示期内,不能提出异议",
                              "the application is not in publicity")
             if publicity.has_ended(app.publicity_end):
-                raise _error("application_id", "公示期已结束,不能再提出异议",
+                raise field_error("application_id", "公示期已结束,不能再提出异议",
                              "the publicity period has ended")
             objection = Objection(
                 number=_next_number(session, today.year), application_id=app.id,
@@ -621,7 +619,7 @@ def create(data: dict[str, Any], uploads: list[Any], *,
     except IntegrityError as error:
         _remove(stored)
         if "tjregistry_objection_one_pending" in str(error.orig):
-            raise _error("id_number", "您对该事项已有待处理的异议",
+            raise field_error("id_number", "您对该事项已有待处理的异议",
                          "you already have a pending objection to this application") from error
         raise
     except BaseException:
@@ -635,14 +633,14 @@ def respond(objection_id: str, user: model.User, response: str) -> Objection:
     """The registrant's answer to an objection (once, while it is pending)."""
     response = unicodedata.normalize("NFC", response or "").strip()
     if len(response) < STATEMENT_MIN or len(response) > statement_max():
-        raise _error("response", f"答复应为 {STATEMENT_MIN}–{statement_max()} 字",
+        raise field_error("response", f"答复应为 {STATEMENT_MIN}–{statement_max()} 字",
                      f"the response must have {STATEMENT_MIN}–{statement_max()} characters")
     with workflow.transaction() as session:
         objection, app = _lock(session, objection_id)
         if objection.status != PENDING:
-            raise _error("state", "该异议已处理,不能再答复", "the objection has been decided")
+            raise field_error("state", "该异议已处理,不能再答复", "the objection has been decided")
         if objection.response:
-            raise _error("response", "已答复过该异议", "the objection was already answered")
+            raise field_error("response", "已答复过该异议", "the objection was already answered")
         objection.response = response
         objection.responded_at = dt.datetime.utcnow()
         objection.responded_by = user.id
@@ -664,15 +662,16 @@ def decide(objection_id: str, user: model.User, decision: str, finding: str) -> 
     """
     finding = unicodedata.normalize("NFC", finding or "").strip()
     if decision not in DECISIONS:
-        raise _error("decision", "请选择异议成立或不成立", "decision must be upheld or not_upheld")
+        raise field_error("decision", "请选择异议成立或不成立",
+                          "decision must be upheld or not_upheld")
     if len(finding) < STATEMENT_MIN or len(finding) > statement_max():
-        raise _error("finding", f"请填写书面调查结论({STATEMENT_MIN}–{statement_max()} 字)",
+        raise field_error("finding", f"请填写书面调查结论({STATEMENT_MIN}–{statement_max()} 字)",
                      f"the written finding must have {STATEMENT_MIN}–{statement_max()} "
                      "characters")
     with workflow.transaction() as session:
         objection, app = _lock(session, objection_id)
         if objection.status != PENDING:
-            raise _error("state", "该异议已处理", "the objection has already been decided")
+            raise field_error("state", "该异议已处理", "the objection has already been decided")
         objection.status = decision
         objection.finding = finding
         objection.decided_at = dt.datetime.utcnow()

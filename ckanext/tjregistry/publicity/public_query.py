@@ -22,6 +22,7 @@ from ckanext.scheming import helpers as scheming_helpers
 from ckanext.tjregistry.certificates import codes
 from ckanext.tjregistry.certificates import hooks as certificate_hooks
 from ckanext.tjregistry.common import jurisdiction
+from ckanext.tjregistry.common.texts import field_error
 from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.registration import visibility
 
@@ -52,10 +53,6 @@ def keyword_query(text: str) -> str:
     return " AND ".join(f"text:{_quoted(word)}" for word in words) or "*:*"
 
 
-def _error(field_name: str, zh: str, en: str) -> tk.ValidationError:
-    return tk.ValidationError({field_name: [f"{zh} / {en}"]})
-
-
 def code_filter(raw: str) -> str:
     """A filter on the local registration code, or on the national code."""
     try:
@@ -63,11 +60,11 @@ def code_filter(raw: str) -> str:
     except codes.InvalidCode as error:
         compact = re.sub(r"\s", "", raw)
         if error.reason == "check":
-            raise _error("code", "登记编号校验位不符,可能输入有误",
+            raise field_error("code", "登记编号校验位不符,可能输入有误",
                          "the check character does not match: the code has a typo") from None
         if re.fullmatch(r"[0-9A-Za-z]{6,64}", compact) and not compact.upper().startswith("TJ"):
             return f"national_code:{_quoted(compact)}"
-        raise _error("code", "登记编号格式不正确", str(error)) from None
+        raise field_error("code", "登记编号格式不正确", str(error)) from None
 
 
 def registrant_ids(text: str) -> list[str]:
@@ -122,7 +119,7 @@ def query(context: dict[str, Any], *, code: str = "", registrant: str = "", name
     filters = ['+dataset_type:("data-resource" OR "data-product")']
     if status:
         if status not in QUERY_STATUSES:
-            raise _error("status", "登记状态无效", f"status must be one of {QUERY_STATUSES}")
+            raise field_error("status", "登记状态无效", f"status must be one of {QUERY_STATUSES}")
         filters.append(f"+registration_status:{status}")
     else:
         filters.append("+registration_status:(" + " OR ".join(QUERY_STATUSES) + ")")

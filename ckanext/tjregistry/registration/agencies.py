@@ -28,6 +28,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.common import history, jurisdiction, workdays
+from ckanext.tjregistry.common.texts import field_error
 from ckanext.tjregistry.model.agency import Delegation
 
 APPLICATION = "application"
@@ -42,10 +43,6 @@ ACTIVE = "active"
 REVOKED = "revoked"
 DEFAULT_MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 _UNSAFE_FILENAME = re.compile(r"[^\w.\-]+", re.UNICODE)
-
-
-def _error(field: str, zh: str, en: str) -> tk.ValidationError:
-    return tk.ValidationError({field: [f"{zh} / {en}"]})
 
 
 # ---------------------------------------------------------------------------
@@ -184,23 +181,14 @@ def on_behalf_data(user: model.User | None, registrant_id: str,
 # Delegations
 
 
-def _parse_date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or "").strip()[:10])
-    except ValueError:
-        raise _error(field, "日期格式应为 YYYY-MM-DD", "Must be a date (YYYY-MM-DD)") from None
-
-
 def _scope(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [part for part in re.split(r"[\s,,、]+", value) if part]
     if not isinstance(value, list | tuple) or not value:
-        raise _error("scope", "请选择委托事项", "Choose the delegated matters")
+        raise field_error("scope", "请选择委托事项", "Choose the delegated matters")
     unknown = [item for item in value if item not in SCOPES]
     if unknown:
-        raise _error("scope", f"未知的委托事项:{', '.join(map(str, unknown))}",
+        raise field_error("scope", f"未知的委托事项:{', '.join(map(str, unknown))}",
                      f"Unknown scope: {', '.join(map(str, unknown))} "
                      f"(allowed: {', '.join(SCOPES)})")
     return [scope for scope in SCOPES if scope in value]
@@ -219,13 +207,13 @@ def read_upload(upload: Any, limit: int, field: str) -> tuple[str, bytes]:
     """The file name and content of an uploaded file (werkzeug FileStorage or similar)."""
     stream = getattr(upload, "stream", None) or getattr(upload, "file", None) or upload
     if not hasattr(stream, "read"):
-        raise _error(field, "请上传文件", "Upload a file")
+        raise field_error(field, "请上传文件", "Upload a file")
     content = stream.read(limit + 1)
     if len(content) > limit:
-        raise _error(field, f"文件超过 {limit // 1024} KB 上限",
+        raise field_error(field, f"文件超过 {limit // 1024} KB 上限",
                      f"The file exceeds the {limit // 1024} KB limit")
     if not content:
-        raise _error(field, "文件为空", "The file is empty")
+        raise field_error(field, "文件为空", "The file is empty")
     name = os.path.basename(str(getattr(upload, "filename", "") or "document"))
     return safe_filename(name), content
 
@@ -238,13 +226,13 @@ def safe_filename(name: str) -> str:
 def _org_checks(registrant_id: str, agency_id: str) -> tuple[Any, Any]:
     registrant = jurisdiction.profile(registrant_id or "")
     if registrant is None or registrant.kind != "registrant":
-        raise _error("registrant_id", "登记主体不存在", "Registrant not found")
+        raise field_error("registrant_id", "登记主体不存在", "Registrant not found")
     agency = jurisdiction.profile(agency_id or "")
     if agency is None or agency.kind != "agency":
-        raise _error("agency_id", "该组织不是第三方专业服务机构",
+        raise field_error("agency_id", "该组织不是第三方专业服务机构",
                      "The organization is not a third-party agency")
     if not agency.active:
-        raise _error("agency_id", "该第三方专业服务机构资格已暂停",
+        raise field_error("agency_id", "该第三方专业服务机构资格已暂停",
                      "The agency's qualification is suspended")
     return registrant, agency
 
@@ -253,22 +241,24 @@ def create(actor: model.User | None, data: dict[str, Any]) -> Delegation:
     """Record a delegation in the caller's transaction (the caller commits)."""
     registrant, agency = _org_checks(data.get("registrant_id"), data.get("agency_id"))
     scope = _scope(data.get("scope"))
-    valid_from = _parse_date(data.get("valid_from") or workdays.local_today(), "valid_from")
-    valid_until = _parse_date(data.get("valid_until"), "valid_until")
+    valid_from = workdays.parse_date(data.get("valid_from") or workdays.local_today(),
+                                     "valid_from", required=True)
+    valid_until = workdays.parse_date(data.get("valid_until"), "valid_until", required=True)
     if valid_until < valid_from:
-        raise _error("valid_until", "截止日期不能早于起始日期",
+        raise field_error("valid_until", "截止日期不能早于起始日期",
                      "Must not be earlier than the start date")
     if valid_until < workdays.local_today():
-        raise _error("valid_until", "委托期限已届满", "The delegation period is already over")
+        raise field_error("valid_until", "委托期限已届满", "The delegation period is already over")
     document_no = str(data.get("document_no") or "").strip()
     if not document_no:
-        raise _error("document_no", "请填写委托书编号", "The power of attorney number is required")
+        raise field_error("document_no", "请填写委托书编号",
+                          "The power of attorney number is required")
     found = conflicts(agency.id, registrant.id)
     if found:
         raise tk.ValidationError({"agency_id": [conflict.message() for conflict in found]})
     for other in _delegations(agency.id, registrant.id):
         if other.valid_from <= valid_until and valid_from <= other.valid_until:
-            raise _error("valid_from", "该机构在此期间已有有效委托,请先撤销",
+            raise field_error("valid_from", "该机构在此期间已有有效委托,请先撤销",
                          "The agency already holds a delegation for this period; revoke it "
                          "first")
     delegation = Delegation(registrant_id=registrant.id, agency_id=agency.id, scope=scope,
@@ -310,9 +300,9 @@ def _write_document(delegation: Delegation, content: bytes) -> None:
 
 def revoke(actor: model.User | None, delegation: Delegation, reason: str) -> Delegation:
     if delegation.status != ACTIVE:
-        raise _error("id", "该委托已撤销", "The delegation is already revoked")
+        raise field_error("id", "该委托已撤销", "The delegation is already revoked")
     if not (reason or "").strip():
-        raise _error("reason", "请说明撤销理由", "Give the reason")
+        raise field_error("reason", "请说明撤销理由", "Give the reason")
     now = dt.datetime.utcnow()
     delegation.status = REVOKED
     delegation.revoked_at = now

@@ -35,6 +35,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.common import history, jurisdiction, workdays
+from ckanext.tjregistry.common.texts import field_error
 from ckanext.tjregistry.model import Application, Event, Registration
 from ckanext.tjregistry.model.evidence import Evidence
 from ckanext.tjregistry.registration import agencies, freeze
@@ -50,10 +51,6 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _SHA256SUM_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
 _UPLOAD_KEY = re.compile(r"^file(_?\d+)?$")
 _CHUNK = 1024 * 1024
-
-
-def _error(field: str, zh: str, en: str) -> tk.ValidationError:
-    return tk.ValidationError({field: [f"{zh} / {en}"]})
 
 
 # ---------------------------------------------------------------------------
@@ -74,16 +71,16 @@ def normalise_path(value: Any) -> str:
     text = unicodedata.normalize("NFC", str(value or "")).replace("\\", "/").strip()
     parts = [part for part in text.split("/") if part not in ("", ".")]
     if not parts or any(part == ".." for part in parts):
-        raise _error("manifest", f"文件路径无效:{value!r}", f"Invalid file path: {value!r}")
+        raise field_error("manifest", f"文件路径无效:{value!r}", f"Invalid file path: {value!r}")
     return "/".join(parts)
 
 
 def _entry(raw: Any) -> Entry:
     if not isinstance(raw, dict):
-        raise _error("manifest", "清单条目应为对象", "Each manifest entry must be an object")
+        raise field_error("manifest", "清单条目应为对象", "Each manifest entry must be an object")
     digest = str(raw.get("sha256") or "").strip().lower().removeprefix("sha256:")
     if not _HEX64.match(digest):
-        raise _error("manifest", f"SHA-256 值无效:{raw.get('path')}",
+        raise field_error("manifest", f"SHA-256 值无效:{raw.get('path')}",
                      f"Invalid SHA-256 for {raw.get('path')!r} (64 hexadecimal digits)")
     size = raw.get("bytes")
     if size in (None, ""):
@@ -94,7 +91,7 @@ def _entry(raw: Any) -> Entry:
         except (TypeError, ValueError):
             size = -1
         if size < 0:
-            raise _error("manifest", f"文件大小无效:{raw.get('path')}",
+            raise field_error("manifest", f"文件大小无效:{raw.get('path')}",
                          f"Invalid size for {raw.get('path')!r}")
     return Entry(normalise_path(raw.get("path")), digest, size)
 
@@ -109,22 +106,24 @@ def parse_manifest(value: Any) -> list[Entry]:
             try:
                 value = json.loads(text)
             except json.JSONDecodeError:
-                raise _error("manifest", "清单不是有效的 JSON", "The manifest is not valid JSON") \
+                raise field_error("manifest", "清单不是有效的 JSON",
+                                  "The manifest is not valid JSON") \
                     from None
         else:
             value = _parse_sha256sum(text)
     if isinstance(value, dict):
         if value.get("format") not in (None, FORMAT):
-            raise _error("manifest", "不支持的清单格式", f"Unsupported manifest format "
+            raise field_error("manifest", "不支持的清单格式", f"Unsupported manifest format "
                                                    f"{value.get('format')!r}")
         value = value.get("entries")
     if not isinstance(value, list) or not value:
-        raise _error("manifest", "清单不能为空", "The manifest lists no files")
+        raise field_error("manifest", "清单不能为空", "The manifest lists no files")
     entries = sorted((_entry(raw) for raw in value), key=lambda entry: entry.path)
     seen: set[str] = set()
     for entry in entries:
         if entry.path in seen:
-            raise _error("manifest", f"文件重复:{entry.path}", f"Duplicate path {entry.path!r}")
+            raise field_error("manifest", f"文件重复:{entry.path}",
+                              f"Duplicate path {entry.path!r}")
         seen.add(entry.path)
     return entries
 
@@ -136,7 +135,7 @@ def _parse_sha256sum(text: str) -> list[dict[str, Any]]:
             continue
         match = _SHA256SUM_LINE.match(line.rstrip("\r"))
         if match is None:
-            raise _error("manifest", f"第 {number} 行格式无效", f"Line {number} is not "
+            raise field_error("manifest", f"第 {number} 行格式无效", f"Line {number} is not "
                                                           "'<sha256>  <path>'")
         entries.append({"path": match.group(2), "sha256": match.group(1)})
     return entries
@@ -180,7 +179,7 @@ def manifest_of_path(path: str) -> list[Entry]:
             sha, size = _hash_stream(handle)
         entries.append(Entry(normalise_path(relative), sha, size))
     if not entries:
-        raise _error("manifest", "目录中没有文件", "The directory holds no files")
+        raise field_error("manifest", "目录中没有文件", "The directory holds no files")
     return sorted(entries, key=lambda entry: entry.path)
 
 
@@ -308,7 +307,7 @@ def read_uploads(uploads: list[Any]) -> list[tuple[Entry, bytes]]:
         total += len(content)
         entry = Entry(normalise_path(name), hashlib.sha256(content).hexdigest(), len(content))
         if any(existing.path == entry.path for existing, _ in result):
-            raise _error("file", f"文件重复:{entry.path}", f"Duplicate file {entry.path!r}")
+            raise field_error("file", f"文件重复:{entry.path}", f"Duplicate file {entry.path!r}")
         result.append((entry, content))
     return sorted(result, key=lambda item: item[0].path)
 
@@ -342,16 +341,16 @@ def record(user: model.User, package: model.Package, *, kind: str,
     the platform fingerprints and keeps. A manifest and uploads together are refused.
     """
     if kind not in KINDS:
-        raise _error("kind", "存证类型应为 full 或 sample", "kind must be full or sample")
+        raise field_error("kind", "存证类型应为 full 或 sample", "kind must be full or sample")
     if entries and uploads:
-        raise _error("manifest", "请只提供清单或上传文件之一",
+        raise field_error("manifest", "请只提供清单或上传文件之一",
                      "Give either a manifest or uploaded files, not both")
     if uploads and kind != SAMPLE:
-        raise _error("kind", "上传的文件作为数据样本存证", "Uploaded files are a data sample: "
+        raise field_error("kind", "上传的文件作为数据样本存证", "Uploaded files are a data sample: "
                                                  "use kind=sample")
     manifest = entries or [entry for entry, _ in uploads or []]
     if not manifest:
-        raise _error("manifest", "请提供文件清单或上传样本文件",
+        raise field_error("manifest", "请提供文件清单或上传样本文件",
                      "Give a manifest or upload sample files")
     registrant_id = package.owner_org or ""
     maker = maker_for(user, registrant_id)

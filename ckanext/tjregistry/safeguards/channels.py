@@ -1,7 +1,7 @@
 """Every channel of the platform, classified once: every action (CKAN core, activity,
 scheming, dcat and this plugin) and every page or endpoint (blueprint route).
 
-``tests/test_channels.py`` fails when an action or a route is registered that this
+``tests/safeguards/test_channels.py`` fails when an action or a route is registered that this
 table does not name, so a CKAN upgrade or a new feature cannot add an unguarded path
 silently: it must be classified here, and its class says how it is kept honest.
 

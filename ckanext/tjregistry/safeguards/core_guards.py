@@ -1,7 +1,7 @@
 """CKAN's own actions answered with a 4xx where they would end in a 500, or held to
 the public register where they read the database around its permission labels.
 
-Found by the read sweeps of ``tests/test_channels.py``, which call every action with
+Found by the read sweeps of ``tests/safeguards/test_channels.py``, which call every action with
 the arguments a caller might send (or forget): CKAN reads some parameters without a
 default and asserts on a logged-in user in some auth functions; ``package_list`` lists
 every public dataset straight from the database.

@@ -36,7 +36,7 @@ def service(institution: str, date_from: str, date_to: str, fmt: str,
 
 
     try:
-        inst = reports.institution(institution)
+        inst = jurisdiction.institution(institution)
         period = statistics.parse_period(date_from, date_to)
     except tk.ObjectNotFound as error:
         raise click.ClickException(str(error)) from None

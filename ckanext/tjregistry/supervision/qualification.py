@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.common import history, jurisdiction
+from ckanext.tjregistry.common.texts import FieldError
 from ckanext.tjregistry.model import Application, Event
 from ckanext.tjregistry.model.objection import Objection
 from ckanext.tjregistry.publicity import objections
@@ -43,9 +43,8 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
     action: workflow.EVENT_LABELS[action] for action in (SUSPEND, REINSTATE, REASSIGN)}
 
 
-class SupervisionError(tk.ValidationError):
-    def __init__(self, field: str, zh: str, en: str) -> None:
-        super().__init__({field: [f"{zh} / {en}"]})
+class SupervisionError(FieldError):
+    pass
 
 
 def supervising_scope(user: model.User | None) -> str | None:
@@ -70,14 +69,6 @@ def may_supervise(user: model.User | None, institution: jurisdiction.OrgProfile)
     if scope == "city":
         return True
     return institution.level == "district" and institution.district == scope
-
-
-def institution_profile(id_or_name: str) -> jurisdiction.OrgProfile:
-    group = model.Group.get(id_or_name or "")
-    org = jurisdiction.profile(group) if group is not None else None
-    if org is None or not org.is_institution:
-        raise tk.ObjectNotFound("登记机构不存在 / Registration institution not found")
-    return org
 
 
 def _reasons(value: Any) -> str:
@@ -113,9 +104,9 @@ def suspend(user: model.User, institution_id: str, reasons: Any) -> Outcome:
     """Suspend an institution and move its open applications to the city institution."""
     reasons = _reasons(reasons)
     with workflow.transaction() as session:
-        inst = institution_profile(institution_id)
+        inst = jurisdiction.institution(institution_id)
         group = _lock_group(session, inst.id)
-        inst = institution_profile(group.id)
+        inst = jurisdiction.institution(group.id)
         if not inst.active:
             raise SupervisionError("id", "该登记机构资格已被暂停",
                                    "The institution is already suspended")
@@ -149,7 +140,7 @@ def suspend(user: model.User, institution_id: str, reasons: Any) -> Outcome:
                                     "objections": moved.get(app.id, [])})
         session.flush()
         reassigned = [app.id for app in apps]
-    return Outcome(institution_profile(inst.id), SUSPENDED, event.id, reassigned, city.id)
+    return Outcome(jurisdiction.institution(inst.id), SUSPENDED, event.id, reassigned, city.id)
 
 
 def _move_pending_objections(session: Any, application_ids: list[str],
@@ -176,9 +167,9 @@ def reinstate(user: model.User, institution_id: str, reasons: Any) -> Outcome:
     """Reinstate a suspended institution; new applications are routed to it again."""
     reasons = _reasons(reasons)
     with workflow.transaction() as session:
-        inst = institution_profile(institution_id)
+        inst = jurisdiction.institution(institution_id)
         group = _lock_group(session, inst.id)
-        inst = institution_profile(group.id)
+        inst = jurisdiction.institution(group.id)
         if inst.active:
             raise SupervisionError("id", "该登记机构资格正常,无需恢复",
                                    "The institution is not suspended")
@@ -188,7 +179,7 @@ def reinstate(user: model.User, institution_id: str, reasons: Any) -> Outcome:
             session, subject=INSTITUTION, application_id=None, package_id=None,
             action=REINSTATE, from_state=SUSPENDED, to_state=ACTIVE, actor_id=user.id,
             role=ROLE, institution_id=inst.id, note=reasons, data={})
-    return Outcome(institution_profile(inst.id), ACTIVE, event.id, [], None)
+    return Outcome(jurisdiction.institution(inst.id), ACTIVE, event.id, [], None)
 
 
 def events(institution_id: str | None = None) -> list[Event]:

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import ckan.model as model
-import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.common import jurisdiction, tabular, workdays
+from ckanext.tjregistry.common.texts import FieldError
 from ckanext.tjregistry.model import Application, Event
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.supervision import objection_counts
@@ -99,17 +99,8 @@ LABELS["count_resubmit"] = L("补正后重新提交", "Resubmissions")
 LABELS["count_revoke"] = L("撤销登记", "Revocations")
 
 
-class ReportError(tk.ValidationError):
-    def __init__(self, field: str, zh: str, en: str) -> None:
-        super().__init__({field: [f"{zh} / {en}"]})
-
-
-def institution(id_or_name: str) -> jurisdiction.OrgProfile:
-    group = model.Group.get(id_or_name or "")
-    org = jurisdiction.profile(group) if group is not None else None
-    if org is None or not org.is_institution:
-        raise tk.ObjectNotFound("登记机构不存在 / Registration institution not found")
-    return org
+class ReportError(FieldError):
+    pass
 
 
 def reports_visible_to(user: model.User | None) -> list[jurisdiction.OrgProfile]:
@@ -278,7 +269,7 @@ def _describe(cases: list[Case]) -> list[dict[str, Any]]:
 def compute(institution_id: str, period: Period, today: dt.date | None = None) -> dict[str, Any]:
     """The service report of one institution for ``period``."""
     today = today or workdays.local_today()
-    inst = institution(institution_id)
+    inst = jurisdiction.institution(institution_id)
     group = model.Group.get(inst.id)
     assert group is not None
     events = _events_in_period(inst.id, period)

@@ -25,6 +25,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.common import charts as svg
 from ckanext.tjregistry.common import jurisdiction, tabular, workdays
+from ckanext.tjregistry.common.texts import FieldError
 from ckanext.tjregistry.metadata import vocabularies
 from ckanext.tjregistry.model import Application, Event
 from ckanext.tjregistry.registration import late, workflow
@@ -120,9 +121,8 @@ def area_label(area: str) -> dict[str, str]:
     return vocabulary_label("district", area)
 
 
-class StatisticsError(tk.ValidationError):
-    def __init__(self, field: str, zh: str, en: str) -> None:
-        super().__init__({field: [f"{zh} / {en}"]})
+class StatisticsError(FieldError):
+    pass
 
 
 # ---------------------------------------------------------------------------
@@ -203,24 +203,10 @@ def default_period(today: dt.date | None = None) -> Period:
     return Period(dt.date(year, month, 1), today)
 
 
-def _parse_date(value: Any, field: str) -> dt.date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise StatisticsError(field, "日期格式应为 YYYY-MM-DD",
-                              "Dates are written YYYY-MM-DD") from None
-
-
 def parse_period(date_from: Any, date_to: Any, today: dt.date | None = None) -> Period:
     default = default_period(today)
-    start = _parse_date(date_from, "date_from") or default.start
-    end = _parse_date(date_to, "date_to") or default.end
+    start = workdays.parse_date(date_from, "date_from") or default.start
+    end = workdays.parse_date(date_to, "date_to") or default.end
     if start > end:
         raise StatisticsError("date_to", "结束日期不能早于开始日期",
                               "The end date is before the start date")

@@ -17,7 +17,9 @@ import ckan.model as model
 import ckan.plugins
 from ckan.tests import factories
 
+from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests import live_server
+from ckanext.tjregistry.tests.workflow_helpers import World, build_world
 
 _MIGRATED_PLUGINS = ("activity", "tjregistry")
 
@@ -27,6 +29,8 @@ def pytest_report_header(config) -> str:
     now = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M %a")
     moved = " (moved by TJ_TEST_CLOCK)" if os.environ.get("TJ_TEST_CLOCK_OFFSET") else ""
     return f"tjregistry: wall clock {now} in Tianjin{moved}"
+
+
 _schema_ready = False
 
 
@@ -126,3 +130,28 @@ def smtp(ckan_config, monkeypatch) -> Iterator[Inbox]:
     monkeypatch.setitem(ckan_config, "smtp.starttls", False)
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def world() -> World:
+    """Institutions, registrants, their staff and an authority officer (``build_world``);
+    a module extends it by defining ``world(world)``."""
+    return build_world()
+
+
+@pytest.fixture
+def manual_issuance(monkeypatch) -> None:
+    """Approval does not issue the certificate: the test issues (``workflow.on_issued``)."""
+    monkeypatch.setattr(workflow, "_call_issuer", lambda application_id: None)
+
+
+@pytest.fixture
+def own_key_dir(ckan_config, monkeypatch, tmp_path) -> None:
+    """Signing keys generated for this test in its own directory."""
+    monkeypatch.setitem(ckan_config, "tjregistry.certificate.key_dir", str(tmp_path / "keys"))
+
+
+@pytest.fixture
+def own_dirs(own_key_dir, ckan_config, monkeypatch, tmp_path) -> None:
+    """Signing keys and objection evidence stored in this test's own directories."""
+    monkeypatch.setitem(ckan_config, "tjregistry.objection.storage_dir", str(tmp_path / "obj"))

@@ -22,11 +22,10 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, build_landscape
 from ckanext.tjregistry.tests.workflow_helpers import build_world
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
 # Colours the charts paint (charts.py / statistics.STATUS_COLORS).
@@ -35,11 +34,6 @@ PENDING_BLUE = (0x00, 0x72, 0xB2)
 LATE_ORANGE = (0xD5, 0x5E, 0x00)
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
               "trailers", "transfer-encoding", "upgrade", "content-length"}
-
-
-@pytest.fixture(autouse=True)
-def manual_issuance(monkeypatch):
-    monkeypatch.setattr(workflow, "_call_issuer", lambda application_id: None)
 
 
 def _proxy(upstream_port: int, token: str) -> tuple[http.server.ThreadingHTTPServer, int]:

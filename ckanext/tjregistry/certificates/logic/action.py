@@ -9,17 +9,14 @@ import ckan.plugins.toolkit as tk
 from ckanext.tjregistry.certificates import codes, issuance, signing, verification
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
 from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.common.texts import bilingual
 from ckanext.tjregistry.registration import workflow
-
-
-def _bilingual(zh: str, en: str) -> str:
-    return f"{zh} / {en}"
 
 
 def _code_or_error(data_dict: dict[str, Any], field: str = "code") -> str:
     raw = data_dict.get(field)
     if not raw or not isinstance(raw, str):
-        raise tk.ValidationError({field: [_bilingual("请填写登记编号", "Missing value")]})
+        raise tk.ValidationError({field: [bilingual("请填写登记编号", "Missing value")]})
     try:
         return str(codes.parse(raw))
     except codes.InvalidCode as error:
@@ -29,7 +26,7 @@ def _code_or_error(data_dict: dict[str, Any], field: str = "code") -> str:
             "check": ("登记编号校验位不符，可能输入有误", str(error)),
         }
         zh, en = messages[error.reason]
-        raise tk.ValidationError({field: [_bilingual(zh, en)]}) from None
+        raise tk.ValidationError({field: [bilingual(zh, en)]}) from None
 
 
 def _public_summary(certificate: Any) -> dict[str, Any] | None:
@@ -59,13 +56,13 @@ def certificate_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
                 version_number = int(version)
             except (TypeError, ValueError):
                 raise tk.ValidationError(
-                    {"version": [_bilingual("版本号必须是整数", "Must be an integer")]}
+                    {"version": [bilingual("版本号必须是整数", "Must be an integer")]}
                 ) from None
             certificate = issuance.version_for_code(code, version_number)
         else:
             certificate = issuance.current_for_code(code)
     if certificate is None:
-        raise tk.ObjectNotFound(_bilingual("未找到登记凭证", "Certificate not found"))
+        raise tk.ObjectNotFound(bilingual("未找到登记凭证", "Certificate not found"))
     result = issuance.as_dict(
         certificate,
         include_private=is_institution_staff(context.get("user"), certificate.institution_id),
@@ -101,14 +98,14 @@ def certificate_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     else:
         if not data_dict.get("code"):
             raise tk.ValidationError(
-                {"code": [_bilingual("请填写登记编号或上传凭证 PDF", "Give a code or a PDF")]}
+                {"code": [bilingual("请填写登记编号或上传凭证 PDF", "Give a code or a PDF")]}
             )
         outcome = verification.verify_code(_code_or_error(data_dict))
     return {
         "result": outcome.result,
         "genuine": outcome.genuine,
         "reasons": [
-            {"reason": reason, "message": _bilingual(*verification.REASONS[reason])}
+            {"reason": reason, "message": bilingual(*verification.REASONS[reason])}
             for reason in outcome.reasons
         ],
         "certificate": _public_summary(outcome.certificate),
@@ -123,7 +120,7 @@ def _read_upload(upload: Any) -> bytes:
     stream = getattr(upload, "stream", None) or getattr(upload, "file", None) or upload
     if not hasattr(stream, "read"):
         raise tk.ValidationError(
-            {"upload": [_bilingual("请上传 PDF 文件", "Upload a PDF file")]}
+            {"upload": [bilingual("请上传 PDF 文件", "Upload a PDF file")]}
         )
     # One byte over the limit is enough to know the file is too large.
     return stream.read(limit + 1)

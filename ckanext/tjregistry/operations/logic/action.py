@@ -13,12 +13,9 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.common.callers import user_of
 from ckanext.tjregistry.operations import catalogue_import
 from ckanext.tjregistry.registration import agencies, evidence, workflow
-
-
-def _user(context: Context) -> model.User | None:
-    return model.User.get(context.get("user") or "") if context.get("user") else None
 
 
 def _required(data_dict: DataDict, *names: str) -> None:
@@ -93,7 +90,7 @@ def evidence_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     _required(data_dict, "package_id")
     package = _package(data_dict["package_id"])
     tk.check_access("evidence_create", context, {"package_id": package.id})
-    user = _user(context)
+    user = user_of(context)
     assert user is not None
     uploads = evidence.uploads_in(data_dict)
     kind = str(data_dict.get("kind") or (evidence.SAMPLE if uploads else evidence.FULL))
@@ -183,7 +180,7 @@ def agency_delegation_create(context: Context, data_dict: DataDict) -> dict[str,
         data[key] = group.id if group is not None else data[key]
     tk.check_access("agency_delegation_create", context, {"registrant_id": data["registrant_id"]})
     with workflow.transaction():
-        delegation = agencies.create(_user(context), data)
+        delegation = agencies.create(user_of(context), data)
         result = agencies.as_dict(delegation)
     return result
 
@@ -200,7 +197,7 @@ def agency_delegation_revoke(context: Context, data_dict: DataDict) -> dict[str,
     delegation = agencies.get(data_dict["id"])
     tk.check_access("agency_delegation_revoke", context, {"id": delegation.id})
     with workflow.transaction():
-        agencies.revoke(_user(context), delegation, str(data_dict["reason"]))
+        agencies.revoke(user_of(context), delegation, str(data_dict["reason"]))
         result = agencies.as_dict(delegation)
     return result
 
@@ -239,7 +236,7 @@ def agency_delegation_list(context: Context, data_dict: DataDict) -> list[dict[s
     rows = agencies.listing(registrant_id=data.get("registrant_id"),
                             agency_id=data.get("agency_id"),
                             include_revoked=_bool(data.get("include_revoked")))
-    user = _user(context)
+    user = user_of(context)
     if not context.get("ignore_auth"):
         # An agency's list shown to an official holds their jurisdiction's only.
         rows = [row for row in rows

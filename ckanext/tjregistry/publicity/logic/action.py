@@ -14,10 +14,11 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.tjregistry.common import ratelimit, registry
+from ckanext.tjregistry.common.callers import user_of
+from ckanext.tjregistry.common.validation import paging, validated
 from ckanext.tjregistry.model.objection import Objection
 from ckanext.tjregistry.publicity import objections, public_query
 from ckanext.tjregistry.publicity import period as publicity
-from ckanext.tjregistry.registration.logic.schema import paging
 
 
 def _v(name: str) -> Any:
@@ -28,19 +29,8 @@ def _text() -> list[Any]:
     return [_v("ignore_missing"), _v("unicode_safe"), _v("strip_value")]
 
 
-def _validate(data_dict: DataDict, schema: dict[str, Any], context: Context) -> dict[str, Any]:
-    data, errors = tk.navl_validate(dict(data_dict), schema, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _user(context: Context) -> model.User | None:
-    return model.User.get(context.get("user") or "") if context.get("user") else None
-
-
 def _logged_in_user(context: Context) -> model.User:
-    user = _user(context)
+    user = user_of(context)
     if user is None:
         raise tk.NotAuthorized("请先登录 / Log in first")
     return user
@@ -57,7 +47,7 @@ def registration_publicity_list(context: Context, data_dict: DataDict) -> dict[s
     :param offset: default 0
     """
     tk.check_access("registration_publicity_list", context, data_dict)
-    data = _validate(data_dict, {"q": _text(), **paging(20, 100)}, context)
+    data = validated(data_dict, {"q": _text(), **paging(20, 100)}, context)
     return publicity.listing(q=data.get("q") or "", limit=data["limit"], offset=data["offset"])
 
 
@@ -103,11 +93,11 @@ def objection_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param id: the objection's id or number
     :param token: the objector's token
     """
-    data = _validate(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")],
+    data = validated(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")],
                                  "token": _text()}, context)
     objection = objections.get(data["id"])
     tk.check_access("objection_show", context, data)
-    view = objections.view_for(_user(context), objection, data.get("token"))
+    view = objections.view_for(user_of(context), objection, data.get("token"))
     assert view is not None
     result = objections.as_dict(objection, view)
     result["view"] = view
@@ -125,9 +115,9 @@ def objection_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param offset: default 0
     """
     tk.check_access("objection_list", context, data_dict)
-    data = _validate(data_dict, {"application_id": _text(), "status": _text(),
+    data = validated(data_dict, {"application_id": _text(), "status": _text(),
                                  **paging(50, 200)}, context)
-    user = _user(context)
+    user = user_of(context)
     query = objections.visible_query(user)
     if data.get("application_id"):
         query = query.filter(Objection.application_id == data["application_id"])
@@ -155,7 +145,7 @@ def objection_respond(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param id: the objection's id or number
     :param response: the answer, 10 characters or more
     """
-    data = _validate(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")],
+    data = validated(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")],
                                  "response": _text()}, context)
     objections.get(data["id"])
     tk.check_access("objection_respond", context, data)
@@ -176,7 +166,7 @@ def objection_decide(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param decision: upheld | not_upheld
     :param finding: the written finding of the investigation, 10 characters or more
     """
-    data = _validate(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")],
+    data = validated(data_dict, {"id": [_v("not_empty"), _v("unicode_safe")],
                                  "decision": _text(), "finding": _text()}, context)
     objections.get(data["id"])
     tk.check_access("objection_decide", context, data)
@@ -202,7 +192,7 @@ def registration_query(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """
     tk.check_access("registration_query", context, data_dict)
     schema = {key: _text() for key in ("code", "registrant", "name", "q", "status")}
-    data = _validate(data_dict, {**schema, **paging(20, 100)}, context)
+    data = validated(data_dict, {**schema, **paging(20, 100)}, context)
     return public_query.query(
         dict(context), code=data.get("code") or "", registrant=data.get("registrant") or "",
         name=data.get("name") or "", q=data.get("q") or "", status=data.get("status") or "",

@@ -7,21 +7,14 @@ registrant sees the statement and may answer, the objector follows it with a tok
 """
 from __future__ import annotations
 
-import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.common.callers import user_of
 from ckanext.tjregistry.publicity import objections
 
 DENIED = "无权查看或处理该异议 / Not allowed to see or handle this objection"
-
-
-def _user(context: Context) -> model.User | None:
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(context.get("user") or "") if context.get("user") else None
 
 
 def _objection(data_dict: DataDict) -> objections.Objection | None:
@@ -55,13 +48,13 @@ def objection_show(context: Context, data_dict: DataDict) -> AuthResult:
     objection = _objection(data_dict)
     if objection is None:
         return {"success": False, "msg": "异议不存在 / Objection not found"}
-    view = objections.view_for(_user(context), objection, (data_dict or {}).get("token"))
+    view = objections.view_for(user_of(context), objection, (data_dict or {}).get("token"))
     return {"success": view is not None, "msg": DENIED}
 
 
 @registry.auth
 def objection_list(context: Context, data_dict: DataDict) -> AuthResult:
-    if _user(context) is None:
+    if user_of(context) is None:
         return {"success": False, "msg": "请先登录 / Log in first"}
     return {"success": True}
 
@@ -70,7 +63,7 @@ def objection_list(context: Context, data_dict: DataDict) -> AuthResult:
 @tk.auth_sysadmins_check
 def objection_respond(context: Context, data_dict: DataDict) -> AuthResult:
     objection = _objection(data_dict)
-    user = _user(context)
+    user = user_of(context)
     allowed = objection is not None and objections.may_respond(user, objection)
     return {"success": allowed, "msg": "只有登记主体可以答复 / Only the registrant may respond"}
 
@@ -79,7 +72,7 @@ def objection_respond(context: Context, data_dict: DataDict) -> AuthResult:
 @tk.auth_sysadmins_check
 def objection_decide(context: Context, data_dict: DataDict) -> AuthResult:
     objection = _objection(data_dict)
-    allowed = objection is not None and objections.may_decide(_user(context), objection)
+    allowed = objection is not None and objections.may_decide(user_of(context), objection)
     return {"success": allowed,
             "msg": "只有办理该登记的登记机构可以决定 / Only the institution handling the "
                    "application may decide"}

@@ -18,24 +18,15 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.tjregistry.common import history, jurisdiction, registry, workdays
+from ckanext.tjregistry.common.callers import user_of
+from ckanext.tjregistry.common.validation import validated
 from ckanext.tjregistry.model import Application, Notification, Registration
 from ckanext.tjregistry.registration import agencies, late, notifications, visibility, workflow
 from ckanext.tjregistry.registration.logic import schema as schemas
 
 
-def _validate(data_dict: DataDict, schema: dict[str, Any], context: Context) -> dict[str, Any]:
-    data, errors = tk.navl_validate(dict(data_dict), schema, context)
-    if errors:
-        raise tk.ValidationError(errors)
-    return data
-
-
-def _user(context: Context) -> model.User | None:
-    return model.User.get(context.get("user") or "") if context.get("user") else None
-
-
 def _actor(context: Context) -> workflow.Actor:
-    return workflow.Actor(user=_user(context))
+    return workflow.Actor(user=user_of(context))
 
 
 def _application(app_id: str) -> Application:
@@ -196,14 +187,14 @@ def registration_submit(context: Context, data_dict: DataDict) -> dict[str, Any]
     :param proposed: for change/correction, the changed dataset fields (dict)
     :param reasons: for correction and cancellation, why
     """
-    data = _validate(data_dict, schemas.submit(), context)
+    data = validated(data_dict, schemas.submit(), context)
     tk.check_access("registration_submit", context, data)
     if data.get("application_type") in ("change", "correction"):
         data["proposed"] = _validate_proposed(data["package_id"], data.get("proposed"), context)
     else:
         data.pop("proposed", None)
     outcome = _run(context, "submit", inputs=data)
-    return application_dict(outcome.application, _user(context))  # type: ignore[arg-type]
+    return application_dict(outcome.application, user_of(context))  # type: ignore[arg-type]
 
 
 @registry.action
@@ -215,7 +206,7 @@ def registration_resubmit(context: Context, data_dict: DataDict) -> dict[str, An
     :param internal_review: required
     :param proposed: for change/correction, the corrected changed fields (optional)
     """
-    data = _validate(data_dict, schemas.resubmit(), context)
+    data = validated(data_dict, schemas.resubmit(), context)
     app = _application(data["id"])
     tk.check_access("registration_resubmit", context, data)
     if app.application_type in ("change", "correction") and data.get("proposed"):
@@ -223,16 +214,16 @@ def registration_resubmit(context: Context, data_dict: DataDict) -> dict[str, An
     else:
         data.pop("proposed", None)
     outcome = _run(context, "resubmit", application_id=data["id"], inputs=data)
-    return application_dict(outcome.application, _user(context))  # type: ignore[arg-type]
+    return application_dict(outcome.application, user_of(context))  # type: ignore[arg-type]
 
 
 def _transition_action(name: str, api: str, schema: dict[str, Any]) -> Any:
     def action(context: Context, data_dict: DataDict) -> dict[str, Any]:
-        data = _validate(data_dict, schema, context)
+        data = validated(data_dict, schema, context)
         _application(data["id"])
         tk.check_access(api, context, data)
         outcome = _run(context, name, application_id=data["id"], inputs=data)
-        return application_dict(outcome.application, _user(context))  # type: ignore[arg-type]
+        return application_dict(outcome.application, user_of(context))  # type: ignore[arg-type]
 
     action.__name__ = api
     return registry.action(action)
@@ -299,7 +290,7 @@ def registration_revoke(context: Context, data_dict: DataDict) -> dict[str, Any]
     :param ground: false_materials | certificate_tampering | certificate_misuse | other_violation
     :param reasons: required
     """
-    data = _validate(data_dict, schemas.revoke(), context)
+    data = validated(data_dict, schemas.revoke(), context)
     tk.check_access("registration_revoke", context, data)
     outcome = _run(context, "revoke", package_id=data["package_id"], inputs=data)
     return registration_dict(outcome.registration)  # type: ignore[arg-type]
@@ -313,7 +304,7 @@ def registration_revocation_review(context: Context, data_dict: DataDict) -> dic
     :param decision: ``uphold`` or ``reverse``
     :param reasons: required when reversing
     """
-    data = _validate(data_dict, schemas.revocation_review(), context)
+    data = validated(data_dict, schemas.revocation_review(), context)
     tk.check_access("registration_revocation_review", context, data)
     outcome = _run(context, "revocation_review", package_id=data["package_id"], inputs=data)
     return registration_dict(outcome.registration)  # type: ignore[arg-type]
@@ -346,10 +337,10 @@ def registration_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
     :param id: the application
     """
-    data = _validate(data_dict, schemas.by_id(), context)
+    data = validated(data_dict, schemas.by_id(), context)
     app = _application(data["id"])
     tk.check_access("registration_show", context, data)
-    return application_dict(app, _user(context))
+    return application_dict(app, user_of(context))
 
 
 @registry.action
@@ -359,14 +350,14 @@ def registration_status_show(context: Context, data_dict: DataDict) -> dict[str,
 
     :param package_id: the dataset
     """
-    data = _validate(data_dict, {"package_id": schemas.by_id()["id"]}, context)
+    data = validated(data_dict, {"package_id": schemas.by_id()["id"]}, context)
     package = model.Package.get(data["package_id"])
     if package is None:
         raise tk.ObjectNotFound("数据不存在 / Dataset not found")
     tk.check_access("registration_status_show", context, {"package_id": package.id})
     reg = model.Session.get(Registration, package.id)
     app = workflow.open_application(package.id)
-    user = _user(context)
+    user = user_of(context)
     visible_app = None
     if app is not None and _can("registration_show", context, {"id": app.id}):
         visible_app = application_dict(app, user)
@@ -398,9 +389,9 @@ def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param limit: default 50
     :param offset: default 0
     """
-    data = _validate(data_dict, schemas.listing(), context)
+    data = validated(data_dict, schemas.listing(), context)
     tk.check_access("registration_list", context, data)
-    user = _user(context)
+    user = user_of(context)
     query = model.Session.query(Application)
     scope = data["scope"]
     if scope == "mine":
@@ -444,7 +435,7 @@ def registration_history(context: Context, data_dict: DataDict) -> list[dict[str
     :param id: the application
     :param package_id: the dataset (all its applications and registration events)
     """
-    data = _validate(data_dict, schemas.history(), context)
+    data = validated(data_dict, schemas.history(), context)
     if not data.get("id") and not data.get("package_id"):
         raise tk.ValidationError({"id": ["请指定申请或数据 / Give id or package_id"]})
     tk.check_access("registration_history", context, data)
@@ -483,7 +474,7 @@ def registration_late_list(context: Context, data_dict: DataDict) -> list[dict[s
     tk.check_access("registration_late_list", context, data_dict)
 
     # Each caller sees the late datasets of the registrants under their jurisdiction.
-    reader = _user(context)
+    reader = user_of(context)
     return [row for row in late.late_registrations()
             if visibility.may_see(reader, model.Package.get(row["package_id"]))]
 
@@ -495,9 +486,9 @@ def registration_notification_list(context: Context, data_dict: DataDict) -> dic
     :param limit: default 50
     :param mark_read: mark the returned ones as read
     """
-    data = _validate(data_dict, schemas.notifications(), context)
+    data = validated(data_dict, schemas.notifications(), context)
     tk.check_access("registration_notification_list", context, data)
-    user = _user(context)
+    user = user_of(context)
     assert user is not None
     rows = (model.Session.query(Notification).filter(Notification.user_id == user.id)
             .order_by(Notification.created.desc(), Notification.id).limit(data["limit"]).all())
@@ -565,7 +556,7 @@ def registrant_account_create(context: Context, data_dict: DataDict) -> dict[str
     :param user_name, user_fullname, user_email, user_password: its first administrator
     """
     tk.check_access("registrant_account_create", context, data_dict)
-    data = _validate(data_dict, schemas.account(), context)
+    data = validated(data_dict, schemas.account(), context)
     with workflow.transaction():
         return _create_account(context, data)
 
@@ -586,7 +577,7 @@ def registrant_account_bulk_create(context: Context, data_dict: DataDict) -> dic
     validated, errors = [], {}
     for index, entry in enumerate(entries, start=1):
         try:
-            validated.append(_validate(dict(entry), schemas.account(), context))
+            validated.append(validated(dict(entry), schemas.account(), context))
         except tk.ValidationError as error:
             errors[f"row {index}"] = [str(error.error_dict)]
     if errors:
@@ -609,12 +600,12 @@ def registrant_register(context: Context, data_dict: DataDict) -> dict[str, Any]
     applications once the city institution has verified it.
     """
     tk.check_access("registrant_register", context, data_dict)
-    data = _validate(data_dict, schemas.self_register(), context)
+    data = validated(data_dict, schemas.self_register(), context)
     if data["registrant_type"] not in ("public_institution", "enterprise", "operator", "other"):
         raise tk.ValidationError({"registrant_type": [
             "主体类型无效 / registrant_type must be public_institution, enterprise, operator "
             "or other"]})
-    user = _user(context)
+    user = user_of(context)
     assert user is not None
     with workflow.transaction():
         org = tk.get_action("organization_create")(
@@ -637,7 +628,7 @@ def registrant_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param id: the registrant organization
     :param verified: default true
     """
-    data = _validate(data_dict, schemas.verify(), context)
+    data = validated(data_dict, schemas.verify(), context)
     tk.check_access("registrant_verify", context, data)
     org = jurisdiction.profile(data["id"])
     if org is None or org.kind != "registrant":

@@ -14,17 +14,11 @@ import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
 from ckanext.tjregistry.common import jurisdiction, registry
+from ckanext.tjregistry.common.callers import user_of
 from ckanext.tjregistry.model import Application, Registration
 from ckanext.tjregistry.registration import agencies, visibility, workflow
 
 DENIED = "无权执行此操作或不在管辖范围内 / Not allowed (role or jurisdiction)"
-
-
-def _user(context: Context) -> model.User | None:
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(context.get("user") or "") if context.get("user") else None
 
 
 def _result(allowed: bool, message: str = DENIED) -> AuthResult:
@@ -47,7 +41,7 @@ def _application_auth(api: str) -> Any:
         app = model.Session.get(Application, (data_dict or {}).get("id") or "")
         if app is None:
             return _result(False, "登记申请不存在 / Application not found")
-        roles = _roles(_user(context), app.registrant_id, app.institution_id)
+        roles = _roles(user_of(context), app.registrant_id, app.institution_id)
         return _result(bool(roles & api_roles(api)))
 
     auth.__name__ = api
@@ -70,7 +64,7 @@ def registration_submit(context: Context, data_dict: DataDict) -> AuthResult:
     package = model.Package.get((data_dict or {}).get("package_id") or "")
     if package is None or not package.owner_org:
         return _result(False, "数据不存在 / Dataset not found")
-    user = _user(context)
+    user = user_of(context)
     return _result(jurisdiction.acts_for(user, package.owner_org)
                    or agencies.acts_for(user, package.owner_org, agencies.APPLICATION))
 
@@ -81,7 +75,7 @@ def _registration_auth(api: str) -> Any:
         reg = model.Session.get(Registration, (data_dict or {}).get("package_id") or "")
         if reg is None:
             return _result(False, "该数据未登记 / The dataset is not registered")
-        roles = _roles(_user(context), reg.registrant_id, reg.institution_id)
+        roles = _roles(user_of(context), reg.registrant_id, reg.institution_id)
         return _result(bool(roles & api_roles(api)))
 
     auth.__name__ = api
@@ -97,14 +91,14 @@ def registration_show(context: Context, data_dict: DataDict) -> AuthResult:
     app = model.Session.get(Application, (data_dict or {}).get("id") or "")
     if app is None:
         return _result(False, "登记申请不存在 / Application not found")
-    return _result(agencies.may_read_records(_user(context), app.registrant_id,
+    return _result(agencies.may_read_records(user_of(context), app.registrant_id,
                                               app.institution_id))
 
 
 @registry.auth
 def registration_history(context: Context, data_dict: DataDict) -> AuthResult:
     data_dict = data_dict or {}
-    user = _user(context)
+    user = user_of(context)
     if data_dict.get("id"):
         app = model.Session.get(Application, data_dict["id"])
         if app is None:
@@ -125,13 +119,13 @@ def registration_status_show(context: Context, data_dict: DataDict) -> AuthResul
     # Public for the register, like the dataset's registration_status field; a dataset
     # outside it is seen only by those who may read it (visibility.py).
     package = model.Package.get((data_dict or {}).get("package_id") or "")
-    if package is None or visibility.may_see(_user(context), package):
+    if package is None or visibility.may_see(user_of(context), package):
         return {"success": True}
     return _result(False, "数据不存在 / Dataset not found")
 
 
 def _logged_in(context: Context) -> bool:
-    return _user(context) is not None
+    return user_of(context) is not None
 
 
 @registry.auth
@@ -146,29 +140,29 @@ def registration_notification_list(context: Context, data_dict: DataDict) -> Aut
 
 @registry.auth
 def registration_history_verify(context: Context, data_dict: DataDict) -> AuthResult:
-    return _result(jurisdiction.authority_scope(_user(context)) == "city")
+    return _result(jurisdiction.authority_scope(user_of(context)) == "city")
 
 
 @registry.auth
 def registration_late_list(context: Context, data_dict: DataDict) -> AuthResult:
-    user = _user(context)
+    user = user_of(context)
     return _result(bool(jurisdiction.reviewer_institutions(user))
                    or jurisdiction.authority_scope(user) is not None)
 
 
 @registry.auth
 def registrant_account_create(context: Context, data_dict: DataDict) -> AuthResult:
-    return _result(jurisdiction.is_city_reviewer(_user(context)))
+    return _result(jurisdiction.is_city_reviewer(user_of(context)))
 
 
 @registry.auth
 def registrant_account_bulk_create(context: Context, data_dict: DataDict) -> AuthResult:
-    return _result(jurisdiction.is_city_reviewer(_user(context)))
+    return _result(jurisdiction.is_city_reviewer(user_of(context)))
 
 
 @registry.auth
 def registrant_verify(context: Context, data_dict: DataDict) -> AuthResult:
-    return _result(jurisdiction.is_city_reviewer(_user(context)))
+    return _result(jurisdiction.is_city_reviewer(user_of(context)))
 
 
 @registry.auth

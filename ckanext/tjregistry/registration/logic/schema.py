@@ -1,73 +1,15 @@
-"""Input schemas of the workflow actions (navl), one per action."""
+"""Input schemas of the workflow actions (navl), one per action (``common/validation.py``)."""
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
-from typing import Any
-
-import ckan.plugins.toolkit as tk
-
-Schema = dict[str, Any]
-
-
-def _v(name: str) -> Any:
-    return tk.get_validator(name)
-
-
-def _id() -> list[Any]:
-    return [_v("not_empty"), _v("unicode_safe")]
-
-
-def _text() -> list[Any]:
-    return [_v("ignore_missing"), _v("unicode_safe"), _v("strip_value")]
-
-
-_TRUE = frozenset(("true", "1", "yes", "y", "t", "on"))
-_FALSE = frozenset(("false", "0", "no", "n", "f", "off", ""))
-
-
-def flag(value: Any) -> bool:
-    """A yes/no input: JSON booleans, 1/0, and the words forms and clients send
-    (``on`` from a ticked checkbox). CKAN's boolean_validator raises AttributeError on a
-    number and reads ``on`` as false."""
-    if value is tk.missing or value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-        return value.strip().lower() in _TRUE
-    raise tk.Invalid("应为是或否(true/false) / Must be true or false")
-
-
-def _flag() -> list[Any]:
-    return [flag]
-
-
-def count(default: int, maximum: int) -> Callable[[Any], int]:
-    """Validator of a paging number: a whole number from 0; missing or empty is
-    ``default``, more than ``maximum`` is ``maximum``. (CKAN's natural-number and
-    maximum validators raise TypeError on a list or an object.)"""
-    def validator(value: Any) -> int:
-        if value is tk.missing or value is None or value == "":
-            return default
-        number: int | None = None
-        if isinstance(value, int) and not isinstance(value, bool):
-            number = value
-        elif isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                number = int(value)
-        if number is None:
-            raise tk.Invalid(tk._("Must be a whole number"))
-        if number < 0:
-            raise tk.Invalid(tk._("Must not be negative"))
-        return min(number, maximum)
-    return validator
-
-
-def paging(default: int, maximum: int) -> Schema:
-    return {"limit": [count(default, maximum)], "offset": [count(0, 10**9)]}
+from ckanext.tjregistry.common.validation import (
+    Schema,
+    count,
+    paging,
+)
+from ckanext.tjregistry.common.validation import optional_text as _text
+from ckanext.tjregistry.common.validation import required_id as _id
+from ckanext.tjregistry.common.validation import validator as _v
+from ckanext.tjregistry.common.validation import yes_no as _flag
 
 
 def submit() -> Schema:

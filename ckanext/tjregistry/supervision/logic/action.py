@@ -8,12 +8,9 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.tjregistry.common import jurisdiction, registry, workdays
+from ckanext.tjregistry.common.callers import user_of
 from ckanext.tjregistry.supervision import qualification as supervision
 from ckanext.tjregistry.supervision import reports, statistics
-
-
-def _user(context: Context) -> model.User | None:
-    return model.User.get(context.get("user") or "") if context.get("user") else None
 
 
 def _text(data_dict: DataDict, key: str) -> str:
@@ -43,7 +40,7 @@ def registration_statistics_show(context: Context, data_dict: DataDict) -> dict[
     """
     tk.check_access("registration_statistics_show", context, data_dict)
     period = statistics.parse_period(_text(data_dict, "date_from"), _text(data_dict, "date_to"))
-    area = statistics.resolve_area(_user(context), _text(data_dict, "district") or None)
+    area = statistics.resolve_area(user_of(context), _text(data_dict, "district") or None)
     return statistics.compute(area, period)
 
 
@@ -63,7 +60,7 @@ def institution_service_report(context: Context, data_dict: DataDict) -> dict[st
     institution = _text(data_dict, "institution")
     if not institution:
         raise tk.ValidationError({"institution": ["请指定登记机构 / institution is required"]})
-    inst = reports.institution(institution)
+    inst = jurisdiction.institution(institution)
     tk.check_access("institution_service_report", context, {"institution": inst.id})
     period = statistics.parse_period(_text(data_dict, "date_from"), _text(data_dict, "date_to"))
     return reports.compute(inst.id, period)
@@ -94,7 +91,7 @@ def institution_qualification_list(context: Context, data_dict: DataDict) -> dic
     """Registration institutions with their qualification status and the supervision
     history (suspensions and reinstatements), for data authorities and institutions."""
     tk.check_access("institution_qualification_list", context, data_dict)
-    user = _user(context)
+    user = user_of(context)
     counts = supervision.open_counts()
     institutions = jurisdiction.organizations("institution")
     return {"institutions": [_institution_dict(inst, counts, user) for inst in institutions],
@@ -106,9 +103,9 @@ def _supervision_action(name: str, step: Any) -> Any:
         institution_id = _text(data_dict, "id")
         if not institution_id:
             raise tk.ValidationError({"id": ["请指定登记机构 / id is required"]})
-        inst = supervision.institution_profile(institution_id)
+        inst = jurisdiction.institution(institution_id)
         tk.check_access(name, context, {"id": inst.id})
-        user = _user(context)
+        user = user_of(context)
         assert user is not None
         outcome = step(user, inst.id, (data_dict or {}).get("reasons"))
         result = _institution_dict(outcome.institution, supervision.open_counts(), user)

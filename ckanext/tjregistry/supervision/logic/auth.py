@@ -5,7 +5,8 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import AuthResult, Context, DataDict
 
-from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.common import jurisdiction, registry
+from ckanext.tjregistry.common.callers import user_of
 from ckanext.tjregistry.supervision import qualification as supervision
 from ckanext.tjregistry.supervision import reports, statistics
 
@@ -17,25 +18,18 @@ SUPERVISION_DENIED = ("仅同级数据主管部门可以暂停或恢复登记机
                       "of the institution's level may suspend or reinstate it")
 
 
-def _user(context: Context) -> model.User | None:
-    user = context.get("auth_user_obj")
-    if isinstance(user, model.User):
-        return user
-    return model.User.get(context.get("user") or "") if context.get("user") else None
-
-
 def _result(allowed: bool, message: str) -> AuthResult:
     return {"success": True} if allowed else {"success": False, "msg": message}
 
 
 @registry.auth
 def registration_statistics_show(context: Context, data_dict: DataDict) -> AuthResult:
-    return _result(statistics.viewer_area(_user(context)) is not None, STATISTICS_DENIED)
+    return _result(statistics.viewer_area(user_of(context)) is not None, STATISTICS_DENIED)
 
 
 @registry.auth
 def institution_service_report(context: Context, data_dict: DataDict) -> AuthResult:
-    user = _user(context)
+    user = user_of(context)
     wanted = str((data_dict or {}).get("institution") or "")
     visible = reports.reports_visible_to(user)
     if not wanted:
@@ -47,7 +41,7 @@ def institution_service_report(context: Context, data_dict: DataDict) -> AuthRes
 
 @registry.auth
 def institution_qualification_list(context: Context, data_dict: DataDict) -> AuthResult:
-    user = _user(context)
+    user = user_of(context)
     allowed = (supervision.supervising_scope(user) is not None
                or statistics.viewer_area(user) is not None)
     return _result(allowed, STATISTICS_DENIED)
@@ -58,12 +52,12 @@ def _supervision(context: Context, data_dict: DataDict) -> AuthResult:
     inst = None
     if group is not None:
         try:
-            inst = supervision.institution_profile(group.id)
+            inst = jurisdiction.institution(group.id)
         except tk.ObjectNotFound:
             inst = None
     if inst is None:
         return _result(False, "登记机构不存在 / Registration institution not found")
-    return _result(supervision.may_supervise(_user(context), inst), SUPERVISION_DENIED)
+    return _result(supervision.may_supervise(user_of(context), inst), SUPERVISION_DENIED)
 
 
 # Decisions of the authority are checked for sysadmins too: administering the platform

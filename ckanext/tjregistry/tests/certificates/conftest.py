@@ -20,9 +20,8 @@ def valid_uscc(first17: str) -> str:
 
 
 @pytest.fixture(autouse=True)
-def _own_key_dir(ckan_config, monkeypatch, tmp_path):
+def _no_keys_yet(own_key_dir):
     """Each test starts with no signing keys (institutions get one on first issue)."""
-    monkeypatch.setitem(ckan_config, "tjregistry.certificate.key_dir", str(tmp_path / "keys"))
 
 
 @pytest.fixture

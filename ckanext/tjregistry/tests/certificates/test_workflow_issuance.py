@@ -14,14 +14,9 @@ from ckanext.tjregistry.certificates.procedure import expire_and_notify
 from ckanext.tjregistry.common import history
 from ckanext.tjregistry.model import Application, Registration
 from ckanext.tjregistry.model.certificate import Certificate
-from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
-
-
-@pytest.fixture
-def world():
-    return build_world()
 
 
 def _approve(world, dataset):

@@ -1,0 +1,28 @@
+"""Which texts are written inline in both languages and which are translated.
+
+The rule:
+
+* What an action or auth function returns to a program (``ValidationError`` field
+  messages, refusal reasons, history notes) is written inline as ``中文 / English``:
+  API clients, logs, e-mails and the history read it without a request language.
+* What a page shows goes through the translation catalogue (``_()`` in Python,
+  ``{{ _('...') }}`` in templates; ``i18n/``), Chinese first and English complete.
+"""
+from __future__ import annotations
+
+import ckan.plugins.toolkit as tk
+
+
+def bilingual(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
+
+
+class FieldError(tk.ValidationError):
+    """A ``ValidationError`` on one field with one bilingual message."""
+
+    def __init__(self, field: str, zh: str, en: str) -> None:
+        super().__init__({field: [bilingual(zh, en)]})
+
+
+def field_error(field: str, zh: str, en: str) -> FieldError:
+    return FieldError(field, zh, en)
