@@ -67,6 +67,12 @@ def _site_user() -> str:
     return helpers.call_action("get_site_user", {"ignore_auth": True})["name"]
 
 
+def search_everything(**params: Any) -> dict[str, Any]:
+    """``package_search`` as the site user: every dataset, whatever the public may see."""
+    return helpers.call_action("package_search", {"ignore_auth": True, "user": _site_user()},
+                               **params)
+
+
 def member_with_token(org: dict[str, Any], capacity: str = "editor") -> dict[str, Any]:
     """A new user in ``org`` with ``capacity``, carrying an API token as ``token``."""
     user = factories.User()

@@ -24,7 +24,12 @@ from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.publicity.scheduler import Scheduler
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.publicity_helpers import end_publicity, filing, in_publicity
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    call_as,
+    make_dataset,
+    search_everything,
+    submit,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "own_dirs")
 
@@ -323,8 +328,8 @@ def test_revocation_revokes_the_certificate_and_a_reversal_restores_it(world):
     shown = helpers.call_action("package_show", id=dataset["id"])
     assert shown["registration_status"] == "revoked"
     assert shown["certificate_status"] == "revoked"
-    assert helpers.call_action("package_search", fq="certificate_status:revoked",
-                               include_private=True)["count"] == 1
+    assert search_everything(fq="certificate_status:revoked",
+                             include_private=True)["count"] == 1
     events = call_as(world.hp_reviewer, "registration_history", package_id=dataset["id"])
     assert events[-1]["action"] == "revoke"
     assert events[-1]["data"]["registration_code"] == code

@@ -14,6 +14,7 @@ from ckan.tests import helpers
 from ckanext.tjregistry.certificates import codes, issuance, signing
 from ckanext.tjregistry.model.certificate import Certificate, CertificateSequence
 from ckanext.tjregistry.tests.certificates.conftest import certificate_count, make_dataset
+from ckanext.tjregistry.tests.workflow_helpers import search_everything
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -64,11 +65,10 @@ def test_dataset_shows_and_indexes_certificate_fields(resource_dataset, institut
     assert shown["certificate_status"] == "valid"
     assert shown["certificate_valid_until"] == certificate["valid_until"]
     assert shown["national_code"] is None
-    found = helpers.call_action(
-        "package_search", fq=f'registration_code:"{certificate["code"]}"', include_private=True
-    )
+    found = search_everything(fq=f'registration_code:"{certificate["code"]}"',
+                              include_private=True)
     assert [d["id"] for d in found["results"]] == [resource_dataset["id"]]
-    found = helpers.call_action("package_search", fq="certificate_status:valid")
+    found = search_everything(fq="certificate_status:valid")
     assert found["count"] == 1
 
 
@@ -201,7 +201,7 @@ def test_expiry_shows_at_once_and_the_sweep_stores_it(resource_dataset, institut
     assert f"expired {certificate['code']}" in result.output
     model.Session.expire_all()
     assert issuance.current_for_code(certificate["code"]).status == "expired"
-    found = helpers.call_action("package_search", fq="certificate_status:expired")
+    found = search_everything(fq="certificate_status:expired")
     assert found["count"] == 1
     # An expired certificate no longer blocks a new initial registration.
     assert _issue(resource_dataset, institution)["code"] != certificate["code"]

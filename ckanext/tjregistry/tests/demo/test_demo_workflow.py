@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 
 import ckan.model as model
-from ckan.tests import factories, helpers
+from ckan.tests import factories
 
 from ckanext.tjregistry.common import history
 from ckanext.tjregistry.demo import workflow as demo_workflow
@@ -16,6 +16,7 @@ from ckanext.tjregistry.tests.workflow_helpers import (
     REGISTRANT_FILE,
     make_dataset,
     make_user,
+    search_everything,
     set_org_fields,
 )
 
@@ -52,8 +53,8 @@ def test_demo_reaches_many_states_through_the_real_actions_and_is_idempotent():
     assert states["issued"] + states["approved"] == 5
     assert sum(states.values()) == 3 * 8
     assert not any("stopped" in line for line in summary)
-    assert helpers.call_action("package_search", fq="registration_status:pending",
-                               include_private=True)["count"] >= 9
+    assert search_everything(fq="registration_status:pending",
+                             include_private=True)["count"] >= 9
     # District datasets were handled by their district institutions.
     hp_apps = model.Session.query(Application).filter_by(
         registrant_id=model.Group.get("hp-education").id).all()

@@ -18,6 +18,7 @@ from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
     make_dataset,
+    search_everything,
     set_org_fields,
     submit,
 )
@@ -26,16 +27,13 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance
 
 
 def _solr_status(package_id: str) -> str:
-    result = helpers.call_action("package_search", {"ignore_auth": True},
-                                 fq=f'id:"{package_id}"', include_private=True)
+    result = search_everything(fq=f'id:"{package_id}"', include_private=True)
     assert result["count"] == 1
     return result["results"][0]["registration_status"]
 
 
 def _facet(status: str) -> int:
-    return helpers.call_action("package_search", {"ignore_auth": True},
-                               fq=f"registration_status:{status}",
-                               include_private=True)["count"]
+    return search_everything(fq=f"registration_status:{status}", include_private=True)["count"]
 
 
 def issue(app_id: str) -> None:
