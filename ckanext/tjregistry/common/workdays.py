@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.resources
 import logging
 import pathlib
 import zoneinfo
@@ -29,7 +30,9 @@ from ckanext.tjregistry.common.texts import FieldError
 
 log = logging.getLogger(__name__)
 
-DEFAULT_OVERRIDE_FILE = pathlib.Path(__file__).parent / "data" / "holidays.yaml"
+# Shipped with the package (setup.py: package data data/*), wherever this module lives.
+DEFAULT_OVERRIDE_FILE = pathlib.Path(str(importlib.resources.files("ckanext.tjregistry")
+                                         / "data" / "holidays.yaml"))
 
 # Fixed-date statutory holidays (全国年节及纪念日放假办法), used only for unknown years.
 _FIXED_STATUTORY = ((1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3))
