@@ -574,17 +574,17 @@ def registrant_account_bulk_create(context: Context, data_dict: DataDict) -> dic
         entries = list(csv.DictReader(io.StringIO(str(data_dict["csv"]).strip())))
     if not entries or not isinstance(entries, list):
         raise tk.ValidationError({"accounts": ["请提供账号列表 / accounts is required"]})
-    validated, errors = [], {}
+    accounts, errors = [], {}
     for index, entry in enumerate(entries, start=1):
         try:
-            validated.append(validated(dict(entry), schemas.account(), context))
+            accounts.append(validated(dict(entry), schemas.account(), context))
         except tk.ValidationError as error:
             errors[f"row {index}"] = [str(error.error_dict)]
     if errors:
         raise tk.ValidationError(errors)
     created = []
     with workflow.transaction():
-        for index, entry in enumerate(validated, start=1):
+        for index, entry in enumerate(accounts, start=1):
             try:
                 created.append(_create_account(context, entry))
             except tk.ValidationError as error:

@@ -276,7 +276,9 @@ VERIFY_RESTORED = textwrap.dedent("""
     with app._wsgi_app.test_request_context():
         import ckan.model as model
         import ckan.plugins.toolkit as tk
-        from ckanext.tjregistry import agencies, evidence, history, objections
+        from ckanext.tjregistry.common import history
+        from ckanext.tjregistry.publicity import objections
+        from ckanext.tjregistry.registration import agencies, evidence
         from ckanext.tjregistry.certificates import verification
         from ckanext.tjregistry.model.agency import Delegation
         from ckanext.tjregistry.model.catalogue import CatalogueEntry

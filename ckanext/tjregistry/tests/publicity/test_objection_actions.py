@@ -32,7 +32,7 @@ from ckanext.tjregistry.tests.workflow_helpers import (
     submit,
 )
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "own_dirs")
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 
 def _file(**overrides):

@@ -23,8 +23,6 @@ from ckanext.tjregistry.tests.publicity_helpers import (
 )
 from ckanext.tjregistry.tests.workflow_helpers import build_world
 
-pytestmark = pytest.mark.usefixtures("own_dirs")
-
 # ---------------------------------------------------------------------------
 # Rules (no database)
 

@@ -12,7 +12,7 @@ from ckanext.tjregistry.certificates import codes, issuance
 from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "own_key_dir")
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
 
 def _register(world, org: str, **fields) -> tuple[dict, str]:

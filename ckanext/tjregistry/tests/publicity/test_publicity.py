@@ -11,7 +11,7 @@ from ckan.tests import helpers
 from ckanext.tjregistry.tests.publicity_helpers import end_publicity, filing, in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import make_dataset, submit
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "own_dirs")
+pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 ATOM = "{http://www.w3.org/2005/Atom}"
 PUBLISHED_ITEMS = {"id", "registrant_name", "registration_type", "registration_type_label",
                    "data_name", "content_summary", "publicity_start", "publicity_end"}

@@ -8,6 +8,7 @@ import pytest
 import ckan.plugins.toolkit as tk
 from ckan.logic import get_action
 
+from ckanext.tjregistry.common import registry
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.registration.logic import auth as auth_module
 
@@ -97,9 +98,10 @@ def test_every_public_api_action_has_an_action_and_an_auth_function():
         "registration_revoke", "registration_revocation_review",
     }
     assert set(workflow.API_ACTIONS) <= contract
+    registered_auth = registry.collect("auth")
     for name in contract:
         assert get_action(name)
-        assert name in auth_module.__all__
+        assert name in registered_auth
     # Auth functions grant exactly the roles the table declares.
     for api in workflow.API_ACTIONS:
         declared = {r for t in workflow.TRANSITIONS if t.api == api for r in t.roles}

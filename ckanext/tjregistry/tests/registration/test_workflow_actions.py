@@ -14,6 +14,7 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry.common import history, workdays
 from ckanext.tjregistry.model import Application, Event, Notification, Registration
+from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
@@ -95,7 +96,7 @@ def test_open_resource_goes_to_publicity_for_ten_working_days(world):
     with workflow.transaction() as session:
         session.query(Application).filter_by(id=app["id"]).update(
             {"publicity_end": today - dt.timedelta(days=1)})
-    assert [a.id for a in workflow.due_publicity()] == [app["id"]]
+    assert [a.id for a in publicity.due_publicity()] == [app["id"]]
     workflow.close_publicity(app["id"])
     assert call_as(world.city_clerk, "registration_show", id=app["id"])["state"] == "approved"
 

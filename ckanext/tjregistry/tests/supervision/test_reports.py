@@ -17,18 +17,10 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.registration import workflow
-from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, recently
+from ckanext.tjregistry.tests.supervision_helpers import recently
 from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
-
 MARCH = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
-
-
-@pytest.fixture
-def world(world):
-    add_district_authority(world)
-    return world
 
 
 def at(day: str) -> str:
@@ -186,7 +178,7 @@ def test_who_may_read_which_report(world, march):
     assert "YYYY-MM-DD" in error.value.error_dict["date_from"][0]
 
 
-def test_pdf_is_chinese_with_embedded_cjk_fonts(app, world, march, no_objection_table):
+def test_pdf_is_chinese_with_embedded_cjk_fonts(app, world, march):
     response = app.get("/registration/reports/service/download.pdf",
                        query_string={"institution": "hp-inst", **MARCH},
                        headers=_auth(world.officer))
@@ -198,7 +190,7 @@ def test_pdf_is_chinese_with_embedded_cjk_fonts(app, world, march, no_objection_
     text = pdf_text(response.get_data())
     for expected in ("和平区登记机构登记服务报告", "报告期间 2026-03-01 至 2026-03-31",
                      "办理时效", "受理", "审查", "本期撤销登记 1 件,其中被市级登记机构纠正 1 件",
-                     "逾期未办结申请 1 件", "异议", "无异议记录表"):
+                     "逾期未办结申请 1 件", "异议"):
         assert "".join(expected.split()) in text, expected
     fonts = set()
     for page in reader.pages:
@@ -228,7 +220,7 @@ def test_xlsx_report(app, world, march):
                    headers=_auth(world.officer)).status_code == 404
 
 
-def test_report_page(app, world, march, no_objection_table):
+def test_report_page(app, world, march):
     response = app.get("/registration/reports/service",
                        query_string={"institution": "hp-inst", **MARCH},
                        headers=_auth(world.officer))
@@ -240,7 +232,10 @@ def test_report_page(app, world, march, no_objection_table):
     late = chart.find_all("rect", attrs={"data-series": "late"})
     assert sorted(rect["data-value"] for rect in late) == ["1", "2"]
     assert len(soup.select("#tjr-report-case-table tr.tjr-late-case")) == 3
-    assert "无异议记录表" in soup.find(id="tjr-objections-note").text
+    # Objections are counted from their table (none filed in March), with no note.
+    objection_rows = soup.select("#tjr-report-objections tr")
+    assert objection_rows and all(row.find("td").text.strip() == "0" for row in objection_rows)
+    assert soup.find(id="tjr-objections-note") is None
     options = [o["value"] for o in soup.find(id="field-institution").find_all("option")]
     assert options == ["bh-inst", "city-inst", "hp-inst"]
 

@@ -14,19 +14,10 @@ from ckan.tests import helpers
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.supervision import statistics
 from ckanext.tjregistry.tests.supervision_helpers import (
-    add_district_authority,
     build_landscape,
     today,
 )
 from ckanext.tjregistry.tests.workflow_helpers import call_as
-
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
-
-
-@pytest.fixture
-def world(world):
-    add_district_authority(world)
-    return world
 
 
 @pytest.fixture

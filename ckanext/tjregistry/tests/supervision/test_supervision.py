@@ -13,18 +13,14 @@ from ckanext.tjregistry.model import Application, Event, Registration
 from ckanext.tjregistry.supervision import qualification as supervision
 from ckanext.tjregistry.tests.supervision_helpers import (
     add_city_acting_officer,
-    add_district_authority,
     recently,
     register,
 )
 from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
 
-pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
-
 
 @pytest.fixture
 def world(world):
-    add_district_authority(world)
     add_city_acting_officer(world)
     return world
 
