@@ -11,47 +11,23 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-
-from dateutil.parser import parse as parse_date
+from urllib.parse import urlencode
 
 import ckan.plugins.toolkit as tk
-from ckan.lib.navl.dictization_functions import validate
 from ckan.lib.search import SearchError
 from ckanext.dcat import logic as dcat_logic
-from ckanext.dcat.utils import CONTENT_TYPES
+from ckanext.dcat.utils import catalog_uri
 
 from ckanext.tjregistry.common import registry
 from ckanext.tjregistry.common.texts import field_error
+from ckanext.tjregistry.common.validation import validated
 from ckanext.tjregistry.dcat import export, publication
+from ckanext.tjregistry.dcat import schema as schemas
 from ckanext.tjregistry.dcat.serializer import RegistrySerializer
-
-MAX_EXPORT_ROWS = 1000
 
 
 def anonymous_context() -> dict[str, Any]:
     return {"user": "", "ignore_auth": False}
-
-
-def _page(data_dict: dict[str, Any]) -> int:
-    try:
-        page = int(data_dict.get("page") or 1)
-    except (TypeError, ValueError):
-        page = 0
-    if page < 1:
-        raise field_error("page", "页码须为从 1 开始的正整数",
-                     "page must be a positive integer starting at 1")
-    return page
-
-
-def _rows(data_dict: dict[str, Any], default: int) -> int:
-    try:
-        rows = int(data_dict.get("rows") or default)
-    except (TypeError, ValueError):
-        rows = 0
-    if not 1 <= rows <= MAX_EXPORT_ROWS:
-        raise field_error("rows", f"每页条数须在 1 到 {MAX_EXPORT_ROWS} 之间",
-                     f"rows must be between 1 and {MAX_EXPORT_ROWS}")
-    return rows
 
 
 def modified_since_filter(value: Any) -> str | None:
@@ -60,16 +36,14 @@ def modified_since_filter(value: Any) -> str | None:
     Matches registrations whose catalogue record changed since then: the dataset,
     its registration or its certificate (``publication.record_modified``).
     """
-    if not value:
-        return None
     try:
-        moment = parse_date(str(value))
-    except (ValueError, OverflowError):
-        raise field_error("modified_since", "修改时间须为 ISO 8601 格式,例如 2026-01-31T08:00:00",
-                     "modified_since must be an ISO 8601 date or time, e.g. 2026-01-31T08:00:00"
-                     ) from None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        moment = schemas.modified_since(value)
+    except tk.Invalid as error:
+        raise tk.ValidationError({"modified_since": [error.error]}) from None
+    return _since_filter(moment) if moment is not None else None
+
+
+def _since_filter(moment: dt.datetime) -> str:
     return f"{publication.RECORD_MODIFIED_FIELD}:[{moment.isoformat()}Z TO *]"
 
 
@@ -77,18 +51,21 @@ def datasets_per_page() -> int:
     return tk.asint(tk.config.get("ckanext.dcat.datasets_per_page") or dcat_logic.DATASETS_PER_PAGE)
 
 
-def published_page(data_dict: dict[str, Any], rows: int, sort: str) -> tuple[dict[str, Any],
-                                                                           list[dict[str, Any]]]:
-    """One page of published registrations: (package_search answer, public dataset dicts)."""
-    page = _page(data_dict)
+def published_page(data: dict[str, Any], rows: int, sort: str) -> tuple[dict[str, Any],
+                                                                      list[dict[str, Any]]]:
+    """One page of published registrations: (package_search answer, public dataset dicts).
+
+    ``data`` is validated: ``page``, and optionally ``modified_since`` (a naive UTC
+    time), ``q`` and ``fq``.
+    """
+    page = data["page"]
     today = publication.local_today()
     fq_list = publication.search_filters(today)
-    since = modified_since_filter(data_dict.get("modified_since"))
-    if since:
-        fq_list.append(since)
+    if data.get("modified_since") is not None:
+        fq_list.append(_since_filter(data["modified_since"]))
     search = {
-        "q": data_dict.get("q") or "*:*",
-        "fq": data_dict.get("fq") or "",
+        "q": data.get("q") or "*:*",
+        "fq": data.get("fq") or "",
         "fq_list": fq_list,
         "rows": rows,
         "start": rows * (page - 1),
@@ -127,10 +104,6 @@ def published_dataset(id_or_name: str) -> dict[str, Any]:
 
 def _page_url(page: int) -> str:
     """URL of another page of the current catalogue request (same filters)."""
-    from urllib.parse import urlencode
-
-    from ckanext.dcat.utils import catalog_uri
-
     try:
         path = tk.request.path
         args = [(k, v) for k, v in tk.request.args.items()
@@ -159,57 +132,43 @@ def pagination(count: int, page: int, rows: int) -> dict[str, Any]:
     return info
 
 
-def _format(data_dict: dict[str, Any]) -> str | None:
-    fmt = data_dict.get("format")
-    if fmt and (not isinstance(fmt, str) or fmt not in CONTENT_TYPES):
-        raise field_error("format", "不支持的格式,可选:" + "、".join(sorted(CONTENT_TYPES)),
-                     "unsupported format; one of " + ", ".join(sorted(CONTENT_TYPES)))
-    return fmt
-
-
-def _serialize_catalog(data_dict: dict[str, Any]) -> str:
-    fmt = _format(data_dict)
+def _serialize_catalog(data: dict[str, Any]) -> str:
     query, datasets = published_page(
-        data_dict, datasets_per_page(), f"{publication.RECORD_MODIFIED_FIELD} desc, id asc")
-    pagination_info = pagination(query["count"], _page(data_dict), datasets_per_page())
-    serializer = RegistrySerializer(profiles=data_dict.get("profiles"))
+        data, datasets_per_page(), f"{publication.RECORD_MODIFIED_FIELD} desc, id asc")
+    pagination_info = pagination(query["count"], data["page"], datasets_per_page())
+    serializer = RegistrySerializer(profiles=data.get("profiles"))
     return serializer.serialize_catalog(
         {"modified": export.catalog_modified()}, datasets,
-        _format=fmt, pagination_info=pagination_info)
+        _format=data.get("format"), pagination_info=pagination_info)
 
 
 @registry.action
 @tk.chained_action
 @tk.side_effect_free
 def dcat_catalog_show(original_action: Any, context: Any, data_dict: Any) -> str:
-    tk.check_access("dcat_catalog_show", context, data_dict)
-    return _serialize_catalog(data_dict)
+    data = validated(data_dict, schemas.dcat_catalog_show(), context)
+    tk.check_access("dcat_catalog_show", context, data)
+    return _serialize_catalog(data)
 
 
 @registry.action
 @tk.chained_action
 @tk.side_effect_free
 def dcat_catalog_search(original_action: Any, context: Any, data_dict: Any) -> str:
-    tk.check_access("dcat_catalog_search", context, data_dict)
-    return _serialize_catalog(data_dict)
+    data = validated(data_dict, schemas.dcat_catalog_search(), context)
+    tk.check_access("dcat_catalog_search", context, data)
+    return _serialize_catalog(data)
 
 
 @registry.action
 @tk.chained_action
 @tk.side_effect_free
 def dcat_dataset_show(original_action: Any, context: Any, data_dict: Any) -> str:
-    tk.check_access("dcat_dataset_show", context, data_dict)
-    fmt = _format(data_dict)
-    dataset = published_dataset(str(data_dict.get("id") or ""))
-    serializer = RegistrySerializer(profiles=data_dict.get("profiles"))
-    return serializer.serialize_dataset(dataset, _format=fmt)
-
-
-def _export_show_schema() -> dict[str, Any]:
-    ignore_missing = tk.get_validator("ignore_missing")
-    unicode_safe = tk.get_validator("unicode_safe")
-    return {"id": [ignore_missing, unicode_safe],
-            "registration_code": [ignore_missing, unicode_safe]}
+    data = validated(data_dict, schemas.dcat_dataset_show(), context)
+    tk.check_access("dcat_dataset_show", context, data)
+    dataset = published_dataset(data.get("id") or "")
+    serializer = RegistrySerializer(profiles=data.get("profiles"))
+    return serializer.serialize_dataset(dataset, _format=data.get("format"))
 
 
 @registry.action
@@ -221,18 +180,13 @@ def registration_export_show(context: Any, data_dict: Any) -> dict[str, Any]:
     :param registration_code: or the registration code (any grouping of dashes)
     :returns: the record (see the README, "Registration results for the national platform")
     """
-    tk.check_access("registration_export_show", context, data_dict)
-    data, errors = validate(data_dict, _export_show_schema(), context)
-    if errors:
-        raise tk.ValidationError(errors)
+    data = validated(data_dict, schemas.registration_export_show(), context)
+    tk.check_access("registration_export_show", context, data)
+    package_id: str | None = data.get("id")
     if data.get("registration_code"):
         package_id = export.package_for_code(data["registration_code"])
-        if package_id is None:
-            raise tk.ObjectNotFound(tk._("Dataset not found"))
-    elif data.get("id"):
-        package_id = data["id"]
-    else:
-        raise field_error("id", "请提供数据集标识或登记编号", "give id or registration_code")
+    if package_id is None:
+        raise tk.ObjectNotFound(tk._("Dataset not found"))
     return export.record(published_dataset(package_id))
 
 
@@ -251,14 +205,14 @@ def registration_export_list(context: Any, data_dict: Any) -> dict[str, Any]:
         in ``registration_export_show`` (see the README, "Registration results for the
         national platform")
     """
-    tk.check_access("registration_export_list", context, data_dict)
-    rows = _rows(data_dict, 100)
-    query, datasets = published_page(
-        {"page": data_dict.get("page"), "modified_since": data_dict.get("modified_since")},
-        rows, f"{publication.RECORD_MODIFIED_FIELD} asc, id asc")
+    data = validated(data_dict, schemas.registration_export_list(), context)
+    tk.check_access("registration_export_list", context, data)
+    rows = data["rows"]
+    query, datasets = published_page(data, rows,
+                                     f"{publication.RECORD_MODIFIED_FIELD} asc, id asc")
     return {
         "count": query["count"],
-        "page": _page(data_dict),
+        "page": data["page"],
         "rows": rows,
         "results": [export.record(d) for d in datasets],
     }

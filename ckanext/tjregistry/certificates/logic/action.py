@@ -6,27 +6,13 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.certificates import codes, issuance, signing, verification
+from ckanext.tjregistry.certificates import issuance, signing, verification
+from ckanext.tjregistry.certificates.logic import schema as schemas
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
 from ckanext.tjregistry.common import registry
 from ckanext.tjregistry.common.texts import bilingual
+from ckanext.tjregistry.common.validation import validated
 from ckanext.tjregistry.registration import workflow
-
-
-def _code_or_error(data_dict: dict[str, Any], field: str = "code") -> str:
-    raw = data_dict.get(field)
-    if not raw or not isinstance(raw, str):
-        raise tk.ValidationError({field: [bilingual("请填写登记编号", "Missing value")]})
-    try:
-        return str(codes.parse(raw))
-    except codes.InvalidCode as error:
-        messages = {
-            "length": ("登记编号长度不正确", str(error)),
-            "format": ("登记编号格式不正确", str(error)),
-            "check": ("登记编号校验位不符，可能输入有误", str(error)),
-        }
-        zh, en = messages[error.reason]
-        raise tk.ValidationError({field: [bilingual(zh, en)]}) from None
 
 
 def _public_summary(certificate: Any) -> dict[str, Any] | None:
@@ -44,23 +30,15 @@ def certificate_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
     listing every version of the registration. Staff of the issuing institution
     also see the reasons for status changes.
     """
-    tk.check_access("certificate_show", context, data_dict)
-    if data_dict.get("package_id") and not data_dict.get("code"):
-        package = model.Package.get(str(data_dict["package_id"]))
+    data = validated(data_dict, schemas.certificate_show(), context)
+    tk.check_access("certificate_show", context, data)
+    if data.get("package_id") and not data["code"]:
+        package = model.Package.get(data["package_id"])
         certificate = issuance.current_for_package(package.id) if package else None
+    elif data.get("version") is not None:
+        certificate = issuance.version_for_code(data["code"], data["version"])
     else:
-        code = _code_or_error(data_dict)
-        version = data_dict.get("version")
-        if version not in (None, ""):
-            try:
-                version_number = int(version)
-            except (TypeError, ValueError):
-                raise tk.ValidationError(
-                    {"version": [bilingual("版本号必须是整数", "Must be an integer")]}
-                ) from None
-            certificate = issuance.version_for_code(code, version_number)
-        else:
-            certificate = issuance.current_for_code(code)
+        certificate = issuance.current_for_code(data["code"])
     if certificate is None:
         raise tk.ObjectNotFound(bilingual("未找到登记凭证", "Certificate not found"))
     result = issuance.as_dict(
@@ -87,20 +65,15 @@ def certificate_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     ``result`` is one of valid, expired, revoked, cancelled, superseded,
     not_genuine (see ``reasons``) or not_found.
     """
-    tk.check_access("certificate_verify", context, data_dict)
-    upload = data_dict.get("upload")
-    if upload is not None and upload != "":
-        data = _read_upload(upload)
+    data = validated(data_dict, schemas.certificate_verify(), context)
+    tk.check_access("certificate_verify", context, data)
+    if data.get("upload") is not None:
         try:
-            outcome = verification.verify_pdf(data)
+            outcome = verification.verify_pdf(data["upload"])
         except verification.UploadError as error:
             raise tk.ValidationError({"upload": [str(error)]}) from None
     else:
-        if not data_dict.get("code"):
-            raise tk.ValidationError(
-                {"code": [bilingual("请填写登记编号或上传凭证 PDF", "Give a code or a PDF")]}
-            )
-        outcome = verification.verify_code(_code_or_error(data_dict))
+        outcome = verification.verify_code(data["code"])
     return {
         "result": outcome.result,
         "genuine": outcome.genuine,
@@ -113,24 +86,12 @@ def certificate_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
     }
 
 
-def _read_upload(upload: Any) -> bytes:
-    limit = verification.max_upload_bytes()
-    if isinstance(upload, bytes):
-        return upload[: limit + 1]
-    stream = getattr(upload, "stream", None) or getattr(upload, "file", None) or upload
-    if not hasattr(stream, "read"):
-        raise tk.ValidationError(
-            {"upload": [bilingual("请上传 PDF 文件", "Upload a PDF file")]}
-        )
-    # One byte over the limit is enough to know the file is too large.
-    return stream.read(limit + 1)
-
-
 @registry.action
 def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Renew (续展) the certificate ``code`` within the renewal window."""
-    code = _code_or_error(data_dict)
-    tk.check_access("certificate_renew", context, {**data_dict, "code": code})
+    data = validated(data_dict, schemas.certificate_renew(), context)
+    code = data["code"]
+    tk.check_access("certificate_renew", context, data)
     user = model.User.get(context.get("user") or "")
     try:
         renewed = issuance.renew_certificate(code, actor_id=user.id if user else None)
@@ -154,7 +115,8 @@ def certificate_key_list(
     context: dict[str, Any], data_dict: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """The published SM2 public keys of every institution, old keys included."""
-    tk.check_access("certificate_key_list", context, data_dict)
+    data = validated(data_dict, schemas.certificate_key_list(), context)
+    tk.check_access("certificate_key_list", context, data)
     titles = {
         group.name: group.title
         for group in model.Session.query(model.Group).filter(model.Group.is_organization)

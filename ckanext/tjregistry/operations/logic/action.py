@@ -1,8 +1,8 @@
 """API actions for evidence (存证, Art. 15), agency delegations (Art. 16) and the imported
 government data catalogue (Art. 14).
 
-Each action validates its input, checks access (logic/operations_auth.py) and changes
-state in one transaction (``workflow.transaction``).
+Each action validates its input (logic/schema.py), checks access (logic/auth.py) and
+changes state in one transaction (``workflow.transaction``).
 """
 from __future__ import annotations
 
@@ -14,19 +14,10 @@ from ckan.types import Context, DataDict
 
 from ckanext.tjregistry.common import registry
 from ckanext.tjregistry.common.callers import user_of
+from ckanext.tjregistry.common.validation import validated
 from ckanext.tjregistry.operations import catalogue_import
+from ckanext.tjregistry.operations.logic import schema as schemas
 from ckanext.tjregistry.registration import agencies, evidence, workflow
-
-
-def _required(data_dict: DataDict, *names: str) -> None:
-    errors = {name: [f"{name} 不能为空 / {name} is required"]
-              for name in names if data_dict.get(name) in (None, "", [])}
-    # Identifiers go into queries: a number or an object there would be a 500.
-    errors.update({name: [f"{name} 应为文本 / {name} must be text"] for name in names
-                   if name not in errors and (name == "id" or name.endswith("_id"))
-                   and not isinstance(data_dict.get(name), str)})
-    if errors:
-        raise tk.ValidationError(errors)
 
 
 def _package(package_id: Any) -> model.Package:
@@ -34,21 +25,6 @@ def _package(package_id: Any) -> model.Package:
     if package is None or package.state == "deleted" or package.type not in workflow.DATASET_TYPES:
         raise tk.ObjectNotFound("数据不存在 / Dataset not found")
     return package
-
-
-def _bool(value: Any) -> bool:
-    return str(value).strip().lower() in ("true", "1", "yes", "on")
-
-
-def _int(data_dict: DataDict, name: str, default: int, maximum: int) -> int:
-    try:
-        value = int(data_dict.get(name, default))
-    except (TypeError, ValueError):
-        raise tk.ValidationError({name: [f"{name} 应为整数 / {name} must be an integer"]}) \
-            from None
-    if value < 0 or value > maximum:
-        raise tk.ValidationError({name: [f"{name} 超出范围 / {name} must be 0 to {maximum}"]})
-    return value
 
 
 def _copy_of(data_dict: DataDict) -> list[evidence.Entry]:
@@ -87,20 +63,20 @@ def evidence_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param note: optional remarks
     :returns: the evidence record, with its ``number``
     """
-    _required(data_dict, "package_id")
-    package = _package(data_dict["package_id"])
+    data = validated(data_dict, schemas.evidence_create(), context)
+    package = _package(data["package_id"])
     tk.check_access("evidence_create", context, {"package_id": package.id})
     user = user_of(context)
     assert user is not None
     uploads = evidence.uploads_in(data_dict)
-    kind = str(data_dict.get("kind") or (evidence.SAMPLE if uploads else evidence.FULL))
+    kind = data.get("kind") or (evidence.SAMPLE if uploads else evidence.FULL)
     entries = None
     if data_dict.get("manifest") not in (None, ""):
         entries = evidence.parse_manifest(data_dict["manifest"])
     files = evidence.read_uploads(uploads) if uploads else None
     with workflow.transaction():
         record = evidence.record(user, package, kind=kind, entries=entries, uploads=files,
-                                 note=data_dict.get("note"))
+                                 note=data.get("note"))
         result = evidence.as_dict(record)
     return result
 
@@ -112,8 +88,8 @@ def evidence_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
     :param id: the evidence number (e.g. ``TJCZ-2026-000001``) or the record's id
     """
-    _required(data_dict, "id")
-    record = evidence.get(data_dict["id"])
+    data = validated(data_dict, schemas.evidence_show(), context)
+    record = evidence.get(data["id"])
     tk.check_access("evidence_show", context, {"id": record.id})
     result = evidence.as_dict(record)
     result["record_intact"] = evidence.record_intact(record)
@@ -127,8 +103,8 @@ def evidence_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]
 
     :param package_id: the dataset
     """
-    _required(data_dict, "package_id")
-    package = _package(data_dict["package_id"])
+    data = validated(data_dict, schemas.evidence_list(), context)
+    package = _package(data["package_id"])
     tk.check_access("evidence_list", context, {"package_id": package.id})
     return [evidence.as_dict(record) for record in evidence.records_for(package.id)]
 
@@ -145,8 +121,8 @@ def evidence_verify(context: Context, data_dict: DataDict) -> dict[str, Any]:
         file was added to a full record, and the record itself is intact), with the
         ``matched``, ``altered``, ``missing`` and ``extra`` paths and ``record_intact``
     """
-    _required(data_dict, "id")
-    record = evidence.get(data_dict["id"])
+    data = validated(data_dict, schemas.evidence_verify(), context)
+    record = evidence.get(data["id"])
     tk.check_access("evidence_verify", context, {"id": record.id})
     return evidence.verify(record, _copy_of(data_dict))
 
@@ -173,10 +149,9 @@ def agency_delegation_create(context: Context, data_dict: DataDict) -> dict[str,
     Refused when a member of the agency is also a member of the registrant or of a
     registration institution (conflict of interest).
     """
-    _required(data_dict, "registrant_id", "agency_id", "valid_until", "document_no", "scope")
-    data = dict(data_dict)
+    data = validated(data_dict, schemas.agency_delegation_create(), context)
     for key in ("registrant_id", "agency_id"):
-        group = model.Group.get(str(data[key]))
+        group = model.Group.get(data[key])
         data[key] = group.id if group is not None else data[key]
     tk.check_access("agency_delegation_create", context, {"registrant_id": data["registrant_id"]})
     with workflow.transaction():
@@ -193,11 +168,11 @@ def agency_delegation_revoke(context: Context, data_dict: DataDict) -> dict[str,
     :param id: the delegation
     :param reason: required
     """
-    _required(data_dict, "id", "reason")
-    delegation = agencies.get(data_dict["id"])
+    data = validated(data_dict, schemas.agency_delegation_revoke(), context)
+    delegation = agencies.get(data["id"])
     tk.check_access("agency_delegation_revoke", context, {"id": delegation.id})
     with workflow.transaction():
-        agencies.revoke(user_of(context), delegation, str(data_dict["reason"]))
+        agencies.revoke(user_of(context), delegation, data["reason"])
         result = agencies.as_dict(delegation)
     return result
 
@@ -209,8 +184,8 @@ def agency_delegation_show(context: Context, data_dict: DataDict) -> dict[str, A
 
     :param id: the delegation
     """
-    _required(data_dict, "id")
-    delegation = agencies.get(data_dict["id"])
+    data = validated(data_dict, schemas.agency_delegation_show(), context)
+    delegation = agencies.get(data["id"])
     tk.check_access("agency_delegation_show", context, {"id": delegation.id})
     return agencies.as_dict(delegation)
 
@@ -224,18 +199,15 @@ def agency_delegation_list(context: Context, data_dict: DataDict) -> list[dict[s
     :param agency_id: the agency (id or name)
     :param include_revoked: default false
     """
-    data = dict(data_dict)
+    data = validated(data_dict, schemas.agency_delegation_list(), context)
     for key in ("registrant_id", "agency_id"):
         if data.get(key):
-            group = model.Group.get(str(data[key]))
-            data[key] = group.id if group is not None else str(data[key])
-    if not data.get("registrant_id") and not data.get("agency_id"):
-        raise tk.ValidationError({"registrant_id": [
-            "请指定登记主体或第三方机构 / Give registrant_id or agency_id"]})
+            group = model.Group.get(data[key])
+            data[key] = group.id if group is not None else data[key]
     tk.check_access("agency_delegation_list", context, data)
     rows = agencies.listing(registrant_id=data.get("registrant_id"),
                             agency_id=data.get("agency_id"),
-                            include_revoked=_bool(data.get("include_revoked")))
+                            include_revoked=data["include_revoked"])
     user = user_of(context)
     if not context.get("ignore_auth"):
         # An agency's list shown to an official holds their jurisdiction's only.
@@ -259,13 +231,14 @@ def catalogue_entry_list(context: Context, data_dict: DataDict) -> dict[str, Any
     :param limit: default 100 (at most 1000)
     :param offset: default 0
     """
-    tk.check_access("catalogue_entry_list", context, data_dict)
-    registrant_id = data_dict.get("registrant_id")
+    data = validated(data_dict, schemas.catalogue_entry_list(), context)
+    tk.check_access("catalogue_entry_list", context, data)
+    registrant_id = data.get("registrant_id")
     if registrant_id:
-        group = model.Group.get(str(registrant_id))
-        registrant_id = group.id if group is not None else str(registrant_id)
+        group = model.Group.get(registrant_id)
+        registrant_id = group.id if group is not None else registrant_id
     return catalogue_import.entries(
-        registrant_id=registrant_id or None, unregistered=_bool(data_dict.get("unregistered")),
-        limit=_int(data_dict, "limit", 100, 1000), offset=_int(data_dict, "offset", 0, 10**9))
+        registrant_id=registrant_id or None, unregistered=data["unregistered"],
+        limit=data["limit"], offset=data["offset"])
 
 

@@ -9,17 +9,10 @@ from ckan.types import Context, DataDict
 
 from ckanext.tjregistry.common import jurisdiction, registry, workdays
 from ckanext.tjregistry.common.callers import user_of
+from ckanext.tjregistry.common.validation import validated
 from ckanext.tjregistry.supervision import qualification as supervision
 from ckanext.tjregistry.supervision import reports, statistics
-
-
-def _text(data_dict: DataDict, key: str) -> str:
-    value = (data_dict or {}).get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str | int):
-        raise tk.ValidationError({key: ["应为文本 / Must be text"]})
-    return str(value).strip()
+from ckanext.tjregistry.supervision.logic import schema as schemas
 
 
 @registry.action
@@ -38,9 +31,10 @@ def registration_statistics_show(context: Context, data_dict: DataDict) -> dict[
     :param date_to: last day of the period (default: today)
     :param district: GB/T 2260 code to narrow a city-wide view to one district
     """
-    tk.check_access("registration_statistics_show", context, data_dict)
-    period = statistics.parse_period(_text(data_dict, "date_from"), _text(data_dict, "date_to"))
-    area = statistics.resolve_area(user_of(context), _text(data_dict, "district") or None)
+    data = validated(data_dict, schemas.registration_statistics_show(), context)
+    tk.check_access("registration_statistics_show", context, data)
+    period = statistics.parse_period(data.get("date_from"), data.get("date_to"))
+    area = statistics.resolve_area(user_of(context), data.get("district") or None)
     return statistics.compute(area, period)
 
 
@@ -57,12 +51,10 @@ def institution_service_report(context: Context, data_dict: DataDict) -> dict[st
         months ago)
     :param date_to: last day (default: today)
     """
-    institution = _text(data_dict, "institution")
-    if not institution:
-        raise tk.ValidationError({"institution": ["请指定登记机构 / institution is required"]})
-    inst = jurisdiction.institution(institution)
+    data = validated(data_dict, schemas.institution_service_report(), context)
+    inst = jurisdiction.institution(data["institution"])
     tk.check_access("institution_service_report", context, {"institution": inst.id})
-    period = statistics.parse_period(_text(data_dict, "date_from"), _text(data_dict, "date_to"))
+    period = statistics.parse_period(data.get("date_from"), data.get("date_to"))
     return reports.compute(inst.id, period)
 
 
@@ -90,7 +82,8 @@ def _event_dict(event: Any) -> dict[str, Any]:
 def institution_qualification_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """Registration institutions with their qualification status and the supervision
     history (suspensions and reinstatements), for data authorities and institutions."""
-    tk.check_access("institution_qualification_list", context, data_dict)
+    data = validated(data_dict, schemas.institution_qualification_list(), context)
+    tk.check_access("institution_qualification_list", context, data)
     user = user_of(context)
     counts = supervision.open_counts()
     institutions = jurisdiction.organizations("institution")
@@ -100,14 +93,12 @@ def institution_qualification_list(context: Context, data_dict: DataDict) -> dic
 
 def _supervision_action(name: str, step: Any) -> Any:
     def action(context: Context, data_dict: DataDict) -> dict[str, Any]:
-        institution_id = _text(data_dict, "id")
-        if not institution_id:
-            raise tk.ValidationError({"id": ["请指定登记机构 / id is required"]})
-        inst = jurisdiction.institution(institution_id)
+        data = validated(data_dict, schemas.institution_supervision(), context)
+        inst = jurisdiction.institution(data["id"])
         tk.check_access(name, context, {"id": inst.id})
         user = user_of(context)
         assert user is not None
-        outcome = step(user, inst.id, (data_dict or {}).get("reasons"))
+        outcome = step(user, inst.id, data.get("reasons"))
         result = _institution_dict(outcome.institution, supervision.open_counts(), user)
         result.update({"event_id": outcome.event_id, "reassigned": outcome.reassigned,
                        "reassigned_to": outcome.city_institution_id,
