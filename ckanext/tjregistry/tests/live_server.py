@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import socket
 import subprocess
@@ -23,6 +24,9 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import requests
 
 CKAN = Path(sys.executable).with_name("ckan")
 # Options every live server gets on top of the test configuration.
@@ -117,3 +121,19 @@ def running(directory: Path, options: Mapping[str, str] | None = None) -> Iterat
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def api_post(server: LiveServer, action: str, token: str | None = None,
+             **data: Any) -> requests.Response:
+    """POST an action to the server's API, as the token's user or anonymously."""
+    headers = {"Authorization": token} if token else {}
+    return requests.post(server.url(f"/api/3/action/{action}"), json=data, headers=headers,
+                         timeout=120)
+
+
+def decoded(response: requests.Response) -> str:
+    """The answer as text with JSON's \\u escapes undone (CKAN's API escapes non-ASCII)."""
+    try:
+        return json.dumps(response.json(), ensure_ascii=False)
+    except ValueError:
+        return response.text

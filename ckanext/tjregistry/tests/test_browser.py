@@ -22,8 +22,11 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
+from ckanext.tjregistry.certificates import issuance
+from ckanext.tjregistry.certificates.procedure import on_application_approved
+from ckanext.tjregistry.tests.publicity_helpers import in_publicity
 from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, build_landscape
-from ckanext.tjregistry.tests.workflow_helpers import build_world
+from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
 
@@ -152,3 +155,42 @@ def test_service_report_page_in_chromium(tmp_path, browser_site):
     image = _screenshot(tmp_path, url, "service-report.png")
     assert image.size == (1280, 2000)
     assert _painted(image, REGISTERED_GREEN) > 200  # the on-time bars
+
+
+@pytest.mark.usefixtures("own_key_dir")
+@pytest.mark.parametrize(("prefix", "registered_label", "publicity_label", "notice_label"), [
+    ("", "已登记", "公示中", "公示公告"),
+    ("/en", "Registered", "In publicity", "Publicity notice"),
+])
+def test_the_public_catalogue_in_chromium(tmp_path, ckan_server, prefix, registered_label,
+                                          publicity_label, notice_label):
+    """An anonymous visitor's search results: the register only, each result with its
+    status and registration code, a record in publicity linked to its notice."""
+    world = build_world()
+    listed = make_dataset(world.hp_reg, name="browser-registered", title="浏览器已登记数据")
+    app = submit(world.hp_clerk, listed)
+    call_as(world.hp_reviewer, "registration_accept", id=app["id"])
+    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    on_application_approved(app["id"])  # issuance, which manual_issuance holds back
+    code = issuance.current_for_package(listed["id"]).code
+    _dataset, notice_app = in_publicity(world, name="browser-publicity", title="浏览器公示数据")
+    make_dataset(world.hp_reg, name="browser-draft", title="浏览器草稿数据")
+
+    url = ckan_server.url(f"{prefix}/dataset/?q=浏览器")
+    soup = _dom(tmp_path, url)
+    items = {item.find("h2").find("a").get_text(strip=True): item
+             for item in soup.select("li.dataset-item")}
+    assert set(items) == {"浏览器已登记数据", "浏览器公示数据"}
+    registered_item, publicity_item = items["浏览器已登记数据"], items["浏览器公示数据"]
+    assert registered_item.select_one(".tjr-status").get_text(strip=True) == registered_label
+    # Painted on a background of its own (Bootstrap's badge text is white).
+    assert "bg-success" in registered_item.select_one(".tjr-status")["class"]
+    assert "bg-warning" in publicity_item.select_one(".tjr-status")["class"]
+    assert registered_item.select_one(".tjr-result-code code").get_text(strip=True) == code
+    assert publicity_item.select_one(".tjr-status").get_text(strip=True) == publicity_label
+    link = publicity_item.select_one("a.tjr-result-notice")
+    assert link.get_text(strip=True) == notice_label
+    assert link["href"].endswith(f"/registration/publicity/{notice_app['id']}")
+
+    image = _screenshot(tmp_path, url, f"catalogue{prefix.replace('/', '-') or '-zh'}.png")
+    assert len(image.getcolors(maxcolors=1 << 20)) > 100  # a rendered page, not a blank one

@@ -7,7 +7,6 @@ page, package_show, resources, package_list, activity streams, the status action
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry.certificates import issuance
 from ckanext.tjregistry.registration import visibility, workflow
+from ckanext.tjregistry.tests.live_server import api_post, decoded
 from ckanext.tjregistry.tests.publicity_helpers import in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
@@ -63,19 +63,8 @@ PUBLIC = {"vis-hp-registered", "vis-hp-publicity"}
 HIDDEN = {"vis-hp-draft", "vis-hp-pending", "vis-bh-draft"}
 
 
-def _action(server: Any, action: str, token: str | None, **data: Any) -> requests.Response:
-    headers = {"Authorization": token} if token else {}
-    return requests.post(server.url(f"/api/3/action/{action}"), json=data, headers=headers,
-                         timeout=60)
-
-
-def _decoded(response: requests.Response) -> str:
-    """The JSON answer as text, non-ASCII characters unescaped."""
-    return json.dumps(response.json(), ensure_ascii=False)
-
-
 def _found(server: Any, token: str | None) -> set[str]:
-    response = _action(server, "package_search", token, q=TOKEN, rows=50,
+    response = api_post(server, "package_search", token, q=TOKEN, rows=50,
                        include_private=True)
     assert response.status_code == 200, response.text
     return {dataset["name"] for dataset in response.json()["result"]["results"]}
@@ -83,30 +72,30 @@ def _found(server: Any, token: str | None) -> set[str]:
 
 def test_anonymous_callers_see_the_register_and_nothing_else(ckan_server, catalogue):
     assert _found(ckan_server, None) == PUBLIC
-    listed = set(_action(ckan_server, "package_list", None).json()["result"])
+    listed = set(api_post(ckan_server, "package_list", None).json()["result"])
     assert listed >= PUBLIC and not HIDDEN & listed
     for name in HIDDEN:
         for action in ("package_show", "package_activity_list"):
-            assert _action(ckan_server, action, None, id=name).status_code == 403, (action, name)
-        assert _action(ckan_server, "registration_status_show", None,
+            assert api_post(ckan_server, action, None, id=name).status_code == 403, (action, name)
+        assert api_post(ckan_server, "registration_status_show", None,
                        package_id=name).status_code == 403
         page = requests.get(ckan_server.url(f"/data-resource/{name}"), timeout=60)
         assert page.status_code == 404, name
     hidden = catalogue["datasets"]["hp_draft"]
     resource_id = helpers.call_action("package_show", id=hidden["id"])["resources"][0]["id"]
-    assert _action(ckan_server, "resource_show", None, id=resource_id).status_code == 403
+    assert api_post(ckan_server, "resource_show", None, id=resource_id).status_code == 403
     for name in PUBLIC:
-        assert _action(ckan_server, "package_show", None, id=name).status_code == 200
+        assert api_post(ckan_server, "package_show", None, id=name).status_code == 200
     # A draft its clerk created over the API: its activity is the registrant's business.
     world = catalogue["world"]
-    created = _action(ckan_server, "package_create", world.hp_clerk["token"], **dataset_fields(
+    created = api_post(ckan_server, "package_create", world.hp_clerk["token"], **dataset_fields(
         owner_org=world.hp_reg["id"], name="vis-clerk-draft", title=f"{TOKEN}和平手工草稿"))
     assert created.status_code == 200, created.text
     for token, sees in ((None, False), (world.bh_clerk["token"], False),
                         (world.hp_clerk["token"], True)):
-        recent = _decoded(_action(ckan_server, "recently_changed_packages_activity_list",
+        recent = decoded(api_post(ckan_server, "recently_changed_packages_activity_list",
                                   token))
-        org_stream = _decoded(_action(ckan_server, "organization_activity_list", token,
+        org_stream = decoded(api_post(ckan_server, "organization_activity_list", token,
                                       id=world.hp_reg["name"]))
         for stream in (recent, org_stream):
             assert ("和平手工草稿" in stream) is sees, (token, stream[:300])
@@ -130,7 +119,7 @@ def test_the_registrant_and_the_covering_jurisdiction_see_the_rest(
     token = catalogue["world"].users[reader]["token"]
     assert _found(ckan_server, token) == PUBLIC | sees
     for name in HIDDEN:
-        status = _action(ckan_server, "package_show", token, id=name).status_code
+        status = api_post(ckan_server, "package_show", token, id=name).status_code
         assert status == (200 if name in sees else 403), (reader, name, status)
 
 
@@ -153,11 +142,11 @@ def test_registration_and_revocation_move_a_record_and_its_history_in_and_out(
         owner_org=world.hp_reg["id"], name="vis-moving", title=f"{TOKEN}和平流转"))
 
     def public_history() -> int:
-        return _action(ckan_server, "package_activity_list", None, id="vis-moving").status_code
+        return api_post(ckan_server, "package_activity_list", None, id="vis-moving").status_code
 
     def in_public_stream() -> bool:
-        return "和平流转" in _decoded(
-            _action(ckan_server, "recently_changed_packages_activity_list", None))
+        return "和平流转" in decoded(
+            api_post(ckan_server, "recently_changed_packages_activity_list", None))
 
     assert (public_history(), in_public_stream()) == (403, False)
     register(world, moving)
@@ -168,10 +157,10 @@ def test_registration_and_revocation_move_a_record_and_its_history_in_and_out(
     call_as(world.hp_reviewer, "registration_revoke", package_id=moving["id"],
             ground="false_materials", reasons="提供虚假登记材料")
     assert "vis-moving" not in _found(ckan_server, None)
-    assert _action(ckan_server, "package_show", None, id="vis-moving").status_code == 403
+    assert api_post(ckan_server, "package_show", None, id="vis-moving").status_code == 403
     assert (public_history(), in_public_stream()) == (403, False)
     # An ended registration stays in the public registration query, public fields only.
-    query = _action(ckan_server, "registration_query", None, q="和平流转").json()["result"]
+    query = api_post(ckan_server, "registration_query", None, q="和平流转").json()["result"]
     assert [r["name"] for r in query["results"]] == ["vis-moving"]
     assert query["results"][0]["registration_status"] == "revoked"
     assert not query["results"][0]["in_catalogue"]

@@ -11,7 +11,6 @@ are searched for the canaries.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 
@@ -25,6 +24,7 @@ from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.registration import freeze, workflow
 from ckanext.tjregistry.safeguards import channels
 from ckanext.tjregistry.tests import samples
+from ckanext.tjregistry.tests.live_server import api_post, decoded
 from ckanext.tjregistry.tests.supervision_helpers import register
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
@@ -109,12 +109,6 @@ def _secret_strings(datasets: list[dict[str, Any]]) -> list[str]:
     return found
 
 
-def _post(server: Any, action: str, token: str | None, **data: Any) -> requests.Response:
-    headers = {"Authorization": token} if token else {}
-    return requests.post(server.url(f"/api/3/action/{action}"), json=data, headers=headers,
-                         timeout=120)
-
-
 @pytest.fixture
 def landscape(ckan_server, monkeypatch):
     monkeypatch.setattr(workflow, "_call_issuer", lambda application_id: None)
@@ -125,14 +119,14 @@ def landscape(ckan_server, monkeypatch):
     clerk = world.hp_clerk
     resource_fields = _canaries("data-resource", "res")
     planted_resource = dict(resource_fields)
-    created = _post(ckan_server, "package_create", clerk["token"], **{
+    created = api_post(ckan_server, "package_create", clerk["token"], **{
         **dataset_fields(owner_org=world.hp_reg["id"], name="canary-resource",
                          title="和平区学校名录金丝雀", spatial=["120101"]),
         **planted_resource})
     assert created.status_code == 200, created.text
     resource_ds = created.json()["result"]
     product_fields = _canaries("data-product", "prd")
-    created = _post(ckan_server, "package_create", clerk["token"], **{
+    created = api_post(ckan_server, "package_create", clerk["token"], **{
         **samples.data_product(world.hp_reg["id"], name="canary-product",
                                title="和平区教育数据产品金丝雀", spatial=["120101"],
                                in_authorized_operation=False),
@@ -145,8 +139,8 @@ def landscape(ckan_server, monkeypatch):
     app = workflow_submit(clerk, product_ds)
     follower = make_user("canary_follower")
     for dataset in (resource_ds, product_ds):
-        _post(ckan_server, "follow_dataset", follower["token"], id=dataset["id"])
-    _post(ckan_server, "follow_group", follower["token"], id=world.hp_reg["id"])
+        api_post(ckan_server, "follow_dataset", follower["token"], id=dataset["id"])
+    api_post(ckan_server, "follow_group", follower["token"], id=world.hp_reg["id"])
     secrets = [*_secret_strings([resource_ds, product_ds]), org_secrets["contact_name"],
                org_secrets["contact_phone"], org_secrets["contact_email"]]
     return {"world": world, "datasets": [resource_ds, product_ds], "app": app,
@@ -236,7 +230,7 @@ def test_no_read_action_gives_a_restricted_value_away(ckan_server, landscape):
     for action in sorted(channels.ACTIONS[channels.READ]):
         for arguments in _action_arguments(action, landscape):
             for reader, token in readers.items():
-                response = _post(ckan_server, action, token, **arguments)
+                response = api_post(ckan_server, action, token, **arguments)
                 if response.status_code >= 500:
                     failures.append((action, reader, response.status_code,
                                      sorted(arguments)))
@@ -245,7 +239,7 @@ def test_no_read_action_gives_a_restricted_value_away(ckan_server, landscape):
                     failures.append((action, reader, "leaked", leaked))
     assert not failures, "\n".join(map(str, failures))
     # The sweep reads real content: the clerk sees the canaries through the same channels.
-    own = _post(ckan_server, "package_show", landscape["world"].hp_clerk["token"],
+    own = api_post(ckan_server, "package_show", landscape["world"].hp_clerk["token"],
                 id=landscape["datasets"][0]["id"])
     assert _leaks(own.text, landscape["secrets"])
 
@@ -319,14 +313,6 @@ def test_no_page_gives_a_restricted_value_away(app, ckan_server, landscape):
     assert not failures, "\n".join(map(str, failures))
 
 
-def _decoded(response: requests.Response) -> str:
-    """The answer as text with JSON's \\u escapes undone (CKAN's API escapes non-ASCII)."""
-    try:
-        return json.dumps(response.json(), ensure_ascii=False)
-    except ValueError:
-        return response.text
-
-
 def _outsiders(land: dict[str, Any]) -> dict[str, str | None]:
     return {**_readers(land), "follower": land["follower"]["token"]}
 
@@ -342,18 +328,18 @@ def test_no_channel_shows_a_dataset_outside_the_register_to_outsiders(app, ckan_
     for action in sorted(channels.ACTIONS[channels.READ]):
         for arguments in _action_arguments(action, landscape):
             for reader, token in _outsiders(landscape).items():
-                response = _post(ckan_server, action, token, **arguments)
-                if _leaks(_decoded(response), secret):
+                response = api_post(ckan_server, action, token, **arguments)
+                if _leaks(decoded(response), secret):
                     failures.append((action, reader, sorted(arguments)))
     for path in _page_paths(app, landscape):
         for reader, token in _outsiders(landscape).items():
             headers = {"Authorization": token} if token else {}
             response = requests.get(ckan_server.url(path), headers=headers, timeout=120,
                                     allow_redirects=False)
-            if _leaks(_decoded(response), secret):
+            if _leaks(decoded(response), secret):
                 failures.append((path, reader))
     assert not failures, "\n".join(map(str, failures))
     # The same channels carry it to its registrant.
-    own = _post(ckan_server, "package_search", landscape["world"].hp_clerk["token"],
+    own = api_post(ckan_server, "package_search", landscape["world"].hp_clerk["token"],
                 q="金丝雀", include_private=True)
-    assert _leaks(_decoded(own), secret)
+    assert _leaks(decoded(own), secret)
