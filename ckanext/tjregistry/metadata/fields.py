@@ -88,7 +88,12 @@ def _as_list(value: Any) -> list[str]:
 
 
 def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
-    """Index hook: multi-valued facet fields and the registrant's district."""
+    """Index hook: multi-valued facet fields, the registrant's district and its name.
+
+    CKAN indexes only the organization's machine name (``hp-edu``); the registrant's
+    title (和平区教育局) goes into the free-text field ``text``, which the default
+    search (``q=``) reads, so that searching for a registrant finds its records.
+    """
     for name in MULTI_VALUED_FIELDS:
         if name in pkg_dict:
             values = _as_list(pkg_dict[name])
@@ -98,8 +103,10 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
             pkg_dict[name] = " ".join(values)
     owner_id = pkg_dict.get("owner_org")
     if owner_id:
-        district, registrant_type = prefetch.memo(("registrant_index_fields", owner_id),
-                                                  lambda: _registrant_index_fields(owner_id))
+        district, registrant_type, title = prefetch.memo(
+            ("registrant_index_fields", owner_id), lambda: _registrant_index_fields(owner_id))
+        if title:
+            pkg_dict["text"] = [*_as_text_list(pkg_dict.get("text")), title]
         if district:
             pkg_dict["registrant_district"] = district
         if registrant_type:
@@ -107,10 +114,18 @@ def index_fields(pkg_dict: dict[str, Any]) -> dict[str, Any]:
     return pkg_dict
 
 
-def _registrant_index_fields(owner_id: str) -> tuple[str | None, str | None]:
+def _registrant_index_fields(owner_id: str) -> tuple[str | None, str | None, str | None]:
     owner = model.Group.get(owner_id)
-    extras = (owner.extras or {}) if owner is not None else {}
-    return extras.get("district_code"), extras.get("registrant_type")
+    if owner is None:
+        return None, None, None
+    extras = owner.extras or {}
+    return extras.get("district_code"), extras.get("registrant_type"), owner.title or None
+
+
+def _as_text_list(value: Any) -> list[str]:
+    if not value:
+        return []
+    return [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
 def _language() -> str:
