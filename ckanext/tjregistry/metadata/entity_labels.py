@@ -87,3 +87,10 @@ def humanize_entity_type(next_helper: Any, entity_type: str, object_type: str,
         if text is not None:
             return text
     return next_helper(entity_type, object_type, purpose)
+
+
+@registry.helper
+def tjregistry_dataset_type_label(dataset_type: str) -> str:
+    """The name of a registration type in the page's language ("公共数据资源")."""
+    text = label(dataset_type, "name", h.lang() or "zh_Hans_CN")
+    return text if text is not None else dataset_type

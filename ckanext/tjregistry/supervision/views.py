@@ -162,6 +162,8 @@ def service_report_page() -> ResponseReturnValue:
 def service_report_download(fmt: str) -> ResponseReturnValue:
     if fmt not in ("pdf", "xlsx"):
         return tk.abort(404, tk._("Unknown format"))
+    if not reports.reports_visible_to(tk.g.userobj or None):
+        return tk.abort(403, tk._("Not authorized to see service reports"))
     data = {key: request.args.get(key) or "" for key in ("institution", "date_from", "date_to")}
     try:
         report = tk.get_action("institution_service_report")(_context(), data)

@@ -249,6 +249,16 @@ def test_report_page(app, world, march):
                    headers=_auth(world.hp_reviewer)).status_code == 403
 
 
+@pytest.mark.parametrize("url", ["/registration/reports/service",
+                                 "/registration/reports/service?institution=hp-inst",
+                                 "/registration/reports/service/download.pdf?institution=hp-inst",
+                                 "/registration/reports/service/download.xlsx"])
+def test_anonymous_visitors_are_refused_not_failed(app, url):
+    response = app.get(url)
+    assert response.status_code == 403
+    assert "Traceback" not in response.body
+
+
 def test_command_writes_pdf_and_xlsx(cli, tmp_path, world, march):
     from ckanext.tjregistry.cli import tjregistry
 
