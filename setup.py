@@ -7,6 +7,7 @@ editable install. Message catalogues are compiled to ``.mo`` during the build.
 """
 from __future__ import annotations
 
+import importlib.util
 import pathlib
 
 from setuptools import find_namespace_packages, setup
@@ -16,18 +17,17 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 
 class BuildWithCatalogues(build_py):
-    """Compile every ``i18n/<locale>/LC_MESSAGES/*.po`` before packaging."""
+    """Compile every locale's catalogue to ``.mo`` before packaging, with the corrections
+    of CKAN's strings (``ckan-overrides.po``) merged in, exactly as the plugin does in a
+    source checkout (``i18n.compile_catalogues``)."""
 
     def run(self) -> None:
-        from babel.messages.mofile import write_mo
-        from babel.messages.pofile import read_po
-
-        for po_path in (HERE / "i18n").glob("*/LC_MESSAGES/*.po"):
-            mo_path = po_path.with_suffix(".mo")
-            with po_path.open("rb") as po_file:
-                catalog = read_po(po_file, locale=po_path.parent.parent.name)
-            with mo_path.open("wb") as mo_file:
-                write_mo(mo_file, catalog)
+        # i18n/ is loaded from its file: the package is not importable before it is built.
+        spec = importlib.util.spec_from_file_location("tjregistry_i18n",
+                                                      HERE / "i18n" / "__init__.py")
+        catalogues = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(catalogues)
+        catalogues.compile_catalogues(HERE / "i18n", only_stale=False)
         super().run()
 
 

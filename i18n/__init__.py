@@ -1,33 +1,88 @@
 """Message catalogues of ckanext-tjregistry (gettext domain ``ckanext-tjregistry``).
 
-``i18n/<locale>/LC_MESSAGES/ckanext-tjregistry.po`` is the source, extracted and
-updated with ``make i18n``. The ``.mo`` files are compiled when the package is
-built; in a source checkout the plugin compiles any catalogue whose ``.po`` is
-newer than its ``.mo`` at start-up, so edits to a ``.po`` take effect on restart.
+``i18n/<locale>/LC_MESSAGES/ckanext-tjregistry.po`` is the source of this extension's
+own strings, extracted and updated with ``make i18n``.
+
+``i18n/<locale>/LC_MESSAGES/ckan-overrides.po`` corrects CKAN's own strings: CKAN's
+``msgid`` with the right ``msgstr`` (CKAN's Chinese catalogue leaves many strings of the
+pages this platform uses untranslated and has wrong ones, 登陆 for 登录). It is merged
+into the extension's ``.mo`` when the catalogue is compiled. Flask-Babel loads CKAN's
+``ckan`` domain first and every plugin's domain after it, merging later catalogues over
+earlier ones, so the extension's translation of a CKAN ``msgid`` wins. Keeping the
+corrections in a file of their own means ``make i18n`` (``pybabel update
+--ignore-obsolete``, which drops every ``msgid`` this extension's code does not use) never
+removes them.
+
+The ``.mo`` files are compiled when the package is built (setup.py calls
+:func:`compile_catalogues`); in a source checkout the plugin compiles any catalogue older
+than its ``.po`` or overrides file at start-up, so edits take effect on restart.
 """
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 DOMAIN = "ckanext-tjregistry"
+OVERRIDES = "ckan-overrides"
 DIRECTORY = Path(__file__).resolve().parent
 
 log = logging.getLogger(__name__)
 
 
-def compile_catalogues(directory: Path = DIRECTORY, only_stale: bool = True) -> list[Path]:
-    """Compile ``*.po`` to ``*.mo``; returns the ``.mo`` files written."""
-    from babel.messages.mofile import write_mo
+def _sources(po_path: Path) -> list[Path]:
+    """The files a locale's ``.mo`` is compiled from: its ``.po`` and, if any, overrides."""
+    overrides = po_path.with_name(f"{OVERRIDES}.po")
+    return [po_path, overrides] if overrides.exists() else [po_path]
+
+
+def is_stale(po_path: Path) -> bool:
+    mo_path = po_path.with_suffix(".mo")
+    if not mo_path.exists():
+        return True
+    built = mo_path.stat().st_mtime
+    return any(source.stat().st_mtime > built for source in _sources(po_path))
+
+
+def merged_catalogue(po_path: Path) -> Catalog:
+    """The extension's catalogue of one locale with the corrections of CKAN's strings.
+
+    A ``msgid`` translated in the extension's own ``.po`` keeps that translation: the
+    overrides only add CKAN's strings.
+    """
     from babel.messages.pofile import read_po
+
+    locale = po_path.parent.parent.name
+    with po_path.open("rb") as po_file:
+        catalog = read_po(po_file, locale=locale, domain=DOMAIN)
+    for source in _sources(po_path)[1:]:
+        with source.open("rb") as overrides_file:
+            overrides = read_po(overrides_file, locale=locale)
+        for message in overrides:
+            if not message.id or message.fuzzy:
+                continue
+            own = catalog.get(message.id, message.context)
+            if own is not None and own.string and (not isinstance(own.string, tuple)
+                                                   or all(own.string)):
+                continue
+            catalog[message.id] = message
+    return catalog
+
+
+def compile_catalogues(directory: Path = DIRECTORY, only_stale: bool = True) -> list[Path]:
+    """Compile each locale's ``.po`` (with its overrides) to ``.mo``; returns the files
+    written."""
+    from babel.messages.mofile import write_mo
 
     written = []
     for po_path in sorted(directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if only_stale and mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        if only_stale and not is_stale(po_path):
             continue
-        with po_path.open("rb") as po_file:
-            catalog = read_po(po_file, locale=po_path.parent.parent.name, domain=DOMAIN)
+        catalog = merged_catalogue(po_path)
+        mo_path = po_path.with_suffix(".mo")
         try:
             with mo_path.open("wb") as mo_file:
                 write_mo(mo_file, catalog)

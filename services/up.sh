@@ -57,7 +57,9 @@ fi
 STATUS_URL="http://127.0.0.1:$CKAN_PORT/api/3/action/status_show"
 if ! pid_alive "$TJ_RUN_DIR/ckan.pid"; then
   log "starting CKAN on 127.0.0.1:$CKAN_PORT"
-  setsid "$CKAN" run --host 127.0.0.1 --port "$CKAN_PORT" --disable-reloader --threaded \
+  # No Werkzeug debugger: a server error shows the platform's error page, never a trace.
+  setsid "$CKAN" run --host 127.0.0.1 --port "$CKAN_PORT" --disable-reloader --disable-debugger \
+    --threaded \
     >"$TJ_LOG_DIR/ckan.log" 2>&1 </dev/null &
   echo $! >"$TJ_RUN_DIR/ckan.pid"
 fi

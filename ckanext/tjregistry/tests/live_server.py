@@ -109,7 +109,8 @@ def running(directory: Path, options: Mapping[str, str] | None = None) -> Iterat
     with server.log.open("wb") as output:
         process = subprocess.Popen(
             [str(CKAN), "-c", str(ini), "run", "-H", "127.0.0.1", "-p", str(port),
-             "--disable-reloader", "--threaded"],
+             # As in production: a 500 shows the error page, not Werkzeug's debugger.
+             "--disable-reloader", "--disable-debugger", "--threaded"],
             stdout=output, stderr=subprocess.STDOUT, env=dict(os.environ))
     try:
         _wait_for(server, process)

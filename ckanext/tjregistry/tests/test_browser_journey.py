@@ -374,7 +374,9 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
     # 3. A citizen reads the publicity and objects, under their real name, with evidence.
     browser.open("/registration/publicity", f"tr.tjr-publicity-item[data-id='{app_id}']")
     item = browser.find(f"tr.tjr-publicity-item[data-id='{app_id}']")
-    for text in ("和平区教育局", "首次登记", DATASET_TITLE, app["publicity_end"]):
+    end = app["publicity_end"]  # shown as 2026年12月7日
+    shown_end = f"{int(end[:4])}年{int(end[5:7])}月{int(end[8:10])}日"
+    for text in ("和平区教育局", "首次登记", DATASET_TITLE, shown_end):
         assert text in item.text, text
     browser.click_to(item.find_element(By.LINK_TEXT, DATASET_TITLE), "#tjr-publicity-facts")
     facts = browser.find("#tjr-publicity-facts").text
@@ -460,7 +462,8 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
     assert browser.find("#verification-result h2 .label").text == "有效"
     table = result.text
     for text in (code, "和平区教育局", "公共数据资源", DATASET_TITLE, "首次登记", "和平区登记机构",
-                 certificate.valid_until.isoformat()):
+                 f"{certificate.valid_until.year}年{certificate.valid_until.month}月"
+                 f"{certificate.valid_until.day}日"):
         assert text in table, text
     browser.screenshot("07-verification.png")
     pdf_link = result.find_element(By.CSS_SELECTOR, "a[href*='/registration/certificate/']")

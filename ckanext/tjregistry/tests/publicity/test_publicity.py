@@ -1,6 +1,7 @@
 """The publicity (Art. 20): its action, list and detail pages and its Atom feed."""
 from __future__ import annotations
 
+import datetime as dt
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -68,7 +69,8 @@ def test_list_and_detail_pages(app, world):
     body = app.get("/registration/publicity").get_data(as_text=True)
     assert "登记公示" in body and "和平区教育局" in body and "首次登记" in body
     assert "<script>alert(1)" not in body and "&lt;b&gt;公交&lt;/b&gt;数据" in body
-    assert application["publicity_end"] in body
+    end = dt.date.fromisoformat(application["publicity_end"])
+    assert f"{end.year}年{end.month}月{end.day}日" in body  # one Chinese date format
     assert 'type="application/atom+xml"' in body
 
     detail = app.get(f"/registration/publicity/{application['id']}")
