@@ -38,6 +38,9 @@ CHECK_INSTALLED = textwrap.dedent(
         sample = next(m for m in catalog if m.id and m.string and isinstance(m.id, str))
         translation = gettext.translation("ckanext-tjregistry", i18n_dir, languages=[locale])
         result["i18n"][locale] = [sample.id, sample.string, translation.gettext(sample.id)]
+    # CKAN's own strings corrected by ckan-overrides.po, merged in by the build.
+    chinese = gettext.translation("ckanext-tjregistry", i18n_dir, languages=["zh_Hans_CN"])
+    result["ckan_corrected"] = [chinese.gettext("Log in"), chinese.gettext("Followers")]
     print(json.dumps(result))
     """
 )
@@ -87,3 +90,4 @@ def test_schemas_and_translations_load_from_the_wheel(installed_wheel: Path):
     assert result["schemas"]["organization.yaml"] == "organization"
     msgid, msgstr, translated = result["i18n"]["zh_Hans_CN"]
     assert translated == msgstr != msgid
+    assert result["ckan_corrected"] == ["登录", "关注者"]
