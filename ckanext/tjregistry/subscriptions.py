@@ -9,13 +9,15 @@ from typing import Any
 
 from ckanext.tjregistry.certificates import procedure as certificate_procedure
 from ckanext.tjregistry.common import signals
-from ckanext.tjregistry.registration import notifications, visibility
+from ckanext.tjregistry.registration import notifications, submissions, visibility
 
 
 def get_subscriptions() -> dict[Any, list[Any]]:
     return {
         # A transition's notices, written in its transaction (e-mails after the commit).
-        signals.transition_recorded: [notifications.on_transition_recorded],
+        signals.transition_recorded: [notifications.on_transition_recorded,
+                                      # Each round's submitted content, for comparison.
+                                      submissions.on_transition_recorded],
         # An approval is followed by the certificate's issuance.
         signals.application_approved: [certificate_procedure.on_application_approved],
         # Activity rows follow the dataset's visibility when its registration changes.

@@ -14,7 +14,7 @@ import ckan.lib.helpers as h
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
 
-from ckanext.tjregistry.common import jurisdiction, registry
+from ckanext.tjregistry.common import jurisdiction, registry, workdays
 from ckanext.tjregistry.registration import workflow
 
 registration = registry.blueprint(
@@ -52,31 +52,53 @@ def _form() -> dict[str, Any]:
     return {key: value for key, value in request.form.items() if key != "_csrf_token"}
 
 
+# The query-string parameters of the list pages, passed on to ``registration_list``.
+LIST_FILTERS = ("state", "application_type", "overdue", "q", "sort", "order")
+PAGE_SIZE = 50
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
+
+
 @registration.route("/")
 def index() -> ResponseReturnValue:
-    """The caller's applications (registrants), queue (reviewers) or overview (authority)."""
+    """The caller's applications (registrants), queue (reviewers) or overview (authority),
+    paged, with search, sort and filters kept in the query string."""
     _require_login()
     scope = request.args.get("scope") or "mine"
-    state = request.args.get("state") or ""
-    overdue = request.args.get("overdue") == "1"
-    data: dict[str, Any] = {"scope": scope, "limit": 200}
-    if state:
-        data["state"] = state
-    if overdue:
-        data["overdue"] = True
+    filters = {key: request.args.get(key, "").strip() for key in LIST_FILTERS}
+    filters["overdue"] = "1" if filters["overdue"] in ("1", "true", "on") else ""
+    page = _page_number(request.args.get("page"))
+    data: dict[str, Any] = {"scope": scope, "limit": PAGE_SIZE,
+                            "offset": (page - 1) * PAGE_SIZE}
+    data.update({key: value for key, value in filters.items() if value})
+    errors: dict[str, Any] = {}
     try:
         result = tk.get_action("registration_list")(_context(), data)
     except tk.ValidationError as error:
+        errors = error.error_dict or {}
         _flash_errors(error)
         result = {"count": 0, "results": []}
     user = tk.g.userobj or None
+    # Every page link keeps the scope, the search, the filters and the sort.
+    kept = {"scope": scope, **{key: value for key, value in filters.items() if value}}
+    pager = h.Page(collection=[], page=page, item_count=result["count"],
+                   items_per_page=PAGE_SIZE,
+                   url=lambda page, **_: h.url_for("tjregistry_workflow.index", page=page,
+                                                   **kept))
     return tk.render("tjregistry/workflow/index.html", {
         "applications": result["results"], "count": result["count"], "scope": scope,
-        "state": state, "overdue": overdue,
+        "state": filters["state"], "overdue": bool(filters["overdue"]), "filters": filters,
+        "errors": errors, "page": pager, "page_number": page,
         "is_reviewer": bool(jurisdiction.reviewer_institutions(user)),
         "is_authority": jurisdiction.authority_scope(user) is not None or user.sysadmin,
         "states": [s for s in workflow.STATES if s.subject == workflow.APPLICATION
                    and s.name != workflow.NEW],
+        "application_types": workflow.APPLICATION_TYPES,
     })
 
 
@@ -95,10 +117,39 @@ def application(app_id: str) -> ResponseReturnValue:
         return tk.abort(404, tk._("Application not found"))
     except tk.NotAuthorized:
         return tk.abort(403, tk._("Not authorized to see this application"))
+    submission = tk.get_action("registration_submission_show")(_context(), {"id": app_id})
     return tk.render("tjregistry/workflow/application.html", {
         "app": app, "events": events,
         "refusal_grounds": workflow.REFUSAL_GROUNDS, "ground_labels": workflow.GROUND_LABELS,
+        "submission": submission, "fields": _field_labels(app["dataset_type"]),
+        "publicity": _publicity_if_approved_today(),
     })
+
+
+def _field_labels(dataset_type: str | None) -> dict[str, dict[str, Any]]:
+    """Label and choice labels of each field of the dataset type, in the page's language."""
+    schema = tk.h.scheming_get_dataset_schema(dataset_type) if dataset_type else None
+    result: dict[str, dict[str, Any]] = {}
+    for field in (schema or {}).get("dataset_fields", []):
+        choices = tk.h.scheming_field_choices(field) if (
+            "choices" in field or "choices_helper" in field) else None
+        result[field["field_name"]] = {
+            "label": tk.h.scheming_language_text(field.get("label")) or field["field_name"],
+            "choices": {str(choice["value"]): tk.h.scheming_language_text(choice["label"])
+                        for choice in choices or []},
+        }
+    return result
+
+
+def _publicity_if_approved_today() -> dict[str, Any]:
+    """The public notice an approval into publicity starts (publicity/procedure.py): from the
+    next working day, for the configured number of working days."""
+    days = workdays.limit("publicity")
+    today = workdays.local_today()
+    return {"days": days, "start": workdays.add_workdays(today, 1),
+            "end": workdays.add_workdays(today, days)}
+
+
 
 
 @registration.route("/application/<app_id>/<name>", methods=["POST"])

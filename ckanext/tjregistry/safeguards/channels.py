@@ -61,6 +61,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         institution_service_report objection_list objection_show registration_history
         registration_late_list registration_list registration_notification_list
         registration_publicity_list registration_query registration_show
+        registration_submission_show
         registration_statistics_show registration_status_show
     """),
     FROZEN_WRITE: _names("""

@@ -12,16 +12,28 @@ import io
 import secrets
 from typing import Any
 
+import sqlalchemy as sa
+
 import ckan.lib.plugins as lib_plugins
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
+from ckanext.scheming import helpers as scheming_helpers
 
-from ckanext.tjregistry.common import history, jurisdiction, registry, workdays
+from ckanext.tjregistry.common import history, jurisdiction, prefetch, registry, workdays
 from ckanext.tjregistry.common.callers import user_of
 from ckanext.tjregistry.common.validation import validated
+from ckanext.tjregistry.metadata import access
 from ckanext.tjregistry.model import Application, Notification, Registration
-from ckanext.tjregistry.registration import agencies, late, notifications, visibility, workflow
+from ckanext.tjregistry.model.certificate import Certificate
+from ckanext.tjregistry.registration import (
+    agencies,
+    late,
+    notifications,
+    submissions,
+    visibility,
+    workflow,
+)
 from ckanext.tjregistry.registration.logic import schema as schemas
 
 
@@ -37,7 +49,9 @@ def _application(app_id: str) -> Application:
 
 
 def _org_brief(org_id: str | None) -> dict[str, Any] | None:
-    org = jurisdiction.profile(org_id) if org_id else None
+    # Remembered for a whole list (prefetch batch): a queue names few organizations often.
+    org = prefetch.memo(("tjregistry.org_profile", org_id),
+                        lambda: jurisdiction.profile(org_id)) if org_id else None
     if org is None:
         return None
     return {"id": org.id, "name": org.name, "title": org.title, "admin_level": org.level,
@@ -50,8 +64,10 @@ def _iso(value: Any) -> str | None:
 
 def allowed_actions(user: model.User | None, app: Application) -> list[dict[str, Any]]:
     """The API actions ``user`` may take on ``app`` now, from the transition table."""
-    roles = workflow.roles_for(workflow.Actor(user), registrant_id=app.registrant_id,
-                               institution_id=app.institution_id)
+    roles = prefetch.memo(
+        ("tjregistry.roles", user.id if user else None, app.registrant_id, app.institution_id),
+        lambda: workflow.roles_for(workflow.Actor(user), registrant_id=app.registrant_id,
+                                   institution_id=app.institution_id))
     seen: dict[str, dict[str, Any]] = {}
     for transition in workflow.TRANSITIONS:
         if (transition.subject != workflow.APPLICATION or not transition.api
@@ -70,8 +86,10 @@ def allowed_actions(user: model.User | None, app: Application) -> list[dict[str,
 def _may_see_duplicates(user: model.User | None, app: Application) -> bool:
     if user is None:
         return False
-    return (user.sysadmin or jurisdiction.is_reviewer_for(user, app.institution_id)
-            or jurisdiction.authority_scope(user) is not None)
+    return prefetch.memo(
+        ("tjregistry.sees_duplicates", user.id, app.institution_id),
+        lambda: bool(user.sysadmin or jurisdiction.is_reviewer_for(user, app.institution_id)
+                     or jurisdiction.authority_scope(user) is not None))
 
 
 def _changes(app: Application) -> list[dict[str, Any]]:
@@ -90,9 +108,20 @@ def _changes(app: Application) -> list[dict[str, Any]]:
     return result
 
 
+def _approval_leads_to(app: Application) -> str:
+    """The state an approval would move the application to: ``publicity`` (the publicity
+    rule applies), ``approved`` (issuance) or ``completed`` (a cancellation)."""
+    if app.application_type == "cancellation":
+        return "completed"
+    return "publicity" if workflow.publicity_required(app) else "approved"
+
+
 def application_dict(app: Application, user: model.User | None) -> dict[str, Any]:
     package = model.Package.get(app.package_id)
-    acting = jurisdiction.acting_institution(app.institution_id) if app.institution_id else None
+    acting = prefetch.memo(
+        ("tjregistry.acting_institution", app.institution_id),
+        lambda: jurisdiction.acting_institution(app.institution_id)
+    ) if app.institution_id else None
     due = workflow.due_date(app)
     result = {
         "id": app.id,
@@ -132,6 +161,7 @@ def application_dict(app: Application, user: model.User | None) -> dict[str, Any
         "filing_deadline": _iso(app.filing_deadline),
         "dataset_sha256": app.dataset_sha256,
         "changes": _changes(app),
+        "approval_leads_to": _approval_leads_to(app),
         "registration_status": workflow.registration_status(app.package_id),
         "created": _iso(app.created),
         "modified": _iso(app.modified),
@@ -345,6 +375,63 @@ def registration_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
 
 @registry.action
 @tk.side_effect_free
+def registration_submission_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """What the registrant submitted in one round of an application, and what changed since
+    the round before (after a supplement request, 补正).
+
+    Restricted fields are left out for callers not entitled to them.
+
+    :param id: the application
+    :param round: the round (default: the latest)
+    :returns: ``round``, ``rounds`` (the rounds kept), ``submitted`` (when),
+        ``dataset_sha256``, ``fingerprint_matches`` (the kept content still has the SHA-256
+        the history recorded), ``fields`` (``field``, ``value`` in the schema's order),
+        ``previous_round`` and ``changes`` (``field``, ``before``, ``after``, ``kind``:
+        added, removed or changed); ``round`` is None when nothing was submitted yet
+    """
+    data = validated(data_dict, schemas.submission_show(), context)
+    app = _application(data["id"])
+    tk.check_access("registration_show", context, {"id": app.id})
+    kept = submissions.rounds(app.id)
+    wanted = data.get("round") or (kept[-1].round if kept else None)
+    by_round = {row.round: row for row in kept}
+    current = by_round.get(wanted) if wanted is not None else None
+    if wanted is not None and current is None and kept:
+        raise tk.ObjectNotFound("该轮次没有提交记录 / No submission in this round")
+    result: dict[str, Any] = {
+        "id": app.id, "rounds": [row.round for row in kept], "round": None,
+        "submitted": None, "dataset_sha256": None, "fingerprint_matches": None,
+        "fields": [], "previous_round": None, "changes": []}
+    if current is None:
+        return result
+    package = model.Package.get(app.package_id)
+    dataset_type = package.type if package else (current.snapshot or {}).get("type")
+    schema = scheming_helpers.scheming_get_dataset_schema(dataset_type) or {}
+    order = [field["field_name"] for field in schema.get("dataset_fields", [])]
+    hidden: frozenset[str] = frozenset()
+    if not access.may_see_restricted(user_of(context), app.registrant_id):
+        hidden = access.restricted_dataset_fields(dataset_type)
+
+    def visible(snapshot: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in (snapshot or {}).items() if k not in hidden}
+
+    previous = max((row for row in kept if row.round < current.round),
+                   key=lambda row: row.round, default=None)
+    result.update({
+        "round": current.round, "submitted": _iso(current.created),
+        "dataset_sha256": current.dataset_sha256,
+        "fingerprint_matches": submissions.fingerprint_matches(current),
+        "fields": submissions.registration_fields(visible(current.snapshot), order),
+    })
+    if previous is not None:
+        result["previous_round"] = previous.round
+        result["changes"] = submissions.changes(visible(previous.snapshot),
+                                                visible(current.snapshot), order)
+    return result
+
+
+@registry.action
+@tk.side_effect_free
 def registration_status_show(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """A dataset's registration status, registration record and open application.
 
@@ -384,10 +471,18 @@ def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
         caller's jurisdiction as a reviewer), or ``all`` (the city institution, authority
         officers and sysadmins; district officers see their district)
     :param state: filter by state
+    :param application_type: filter by type (initial, change, correction, cancellation)
     :param package_id: filter by dataset
     :param overdue: only applications past the deadline of their state
-    :param limit: default 50
+    :param q: words found in the dataset's title or name, the registrant's name, the
+        registration code, or the start of the application id
+    :param sort: ``submitted`` (submission time), ``deadline`` (the deadline of the current
+        state) or ``state`` (in the order of the procedure); default ``deadline`` for the
+        queue, else ``submitted``
+    :param order: ``asc`` (default) or ``desc``; applications without a value come last
+    :param limit: default 50, at most 1000
     :param offset: default 0
+    :returns: ``count`` (all matching) and ``results`` (the page)
     """
     data = validated(data_dict, schemas.listing(), context)
     tk.check_access("registration_list", context, data)
@@ -402,7 +497,7 @@ def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
         institutions = jurisdiction.institutions_in_jurisdiction(user)
         query = query.filter(Application.institution_id.in_(institutions),
                              Application.is_open.is_(True))
-    elif scope == "all":
+    else:
         # Sysadmins and the city institution (which manages all registration information,
         # Art. 7) see everything; data-authority officers see their area.
         everything = user is not None and (user.sysadmin or jurisdiction.is_city_reviewer(user))
@@ -410,21 +505,90 @@ def registration_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
         if area != "city":
             district = jurisdiction.district_institution(area or "")
             query = query.filter(Application.institution_id == (district.id if district else ""))
-    else:
-        raise tk.ValidationError({"scope": ["无效的范围 / scope must be mine, queue or all"]})
     if data.get("state"):
         query = query.filter(Application.state == data["state"])
+    if data.get("application_type"):
+        query = query.filter(Application.application_type == data["application_type"])
     if data.get("package_id"):
         query = query.filter(Application.package_id == data["package_id"])
-    rows = query.order_by(Application.submitted_at.asc().nullslast(), Application.id).all()
     if data.get("overdue"):
-        rows = [app for app in rows if workflow.is_overdue(app)]
-    elif scope == "queue":
-        # Most urgent first: by the due date of the current state.
-        rows.sort(key=lambda app: (workflow.due_date(app) is None, workflow.due_date(app) or 0))
-    total = len(rows)
-    page = rows[data["offset"]:data["offset"] + data["limit"]]
-    return {"count": total, "results": [application_dict(app, user) for app in page]}
+        query = query.filter(_overdue_clause(workdays.local_today()))
+    if data.get("q"):
+        query = query.filter(_search_clause(data["q"]))
+    total = query.count()
+    sort = data.get("sort") or ("deadline" if scope == "queue" else "submitted")
+    rows = (query.order_by(*_list_order(sort, data.get("order") or "asc"))
+            .offset(data["offset"]).limit(data["limit"]).all())
+    return {"count": total, "results": application_dicts(rows, user)}
+
+
+def _due_column() -> Any:
+    """The deadline of each application's current state, as a SQL expression."""
+    return sa.case({state.name: getattr(Application, state.due_field)
+                    for state in workflow.STATES if state.due_field},
+                   value=Application.state, else_=sa.null())
+
+
+def _overdue_clause(today: dt.date) -> Any:
+    """``workflow.is_overdue`` in SQL: past the deadline of the current state (publicity
+    ends, it is not overdue)."""
+    return sa.or_(*(sa.and_(Application.state == state.name,
+                            getattr(Application, state.due_field) < today)
+                    for state in workflow.STATES
+                    if state.due_field and state.name != "publicity"))
+
+
+def _like(words: str) -> str:
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_clause(q: str) -> Any:
+    """Every word of ``q`` occurs in the dataset's title or name, the registrant's title or
+    name, the dataset's registration code, or begins the application id."""
+    clauses = []
+    for word in q.split():
+        like = _like(word)
+        packages = sa.select(model.Package.id).where(sa.or_(
+            model.Package.title.ilike(like), model.Package.name.ilike(like)))
+        registrants = sa.select(model.Group.id).where(sa.or_(
+            model.Group.title.ilike(like), model.Group.name.ilike(like)))
+        codes = sa.select(Certificate.package_id).where(Certificate.code.ilike(like))
+        clauses.append(sa.or_(
+            Application.package_id.in_(packages), Application.registrant_id.in_(registrants),
+            Application.package_id.in_(codes), Application.id.ilike(like[1:])))
+    return sa.and_(*clauses)
+
+
+def _list_order(sort: str, order: str) -> list[Any]:
+    """ORDER BY of a list: the chosen key (missing values last), then submission and id so
+    that pages never overlap."""
+    if sort == "deadline":
+        key = _due_column()
+    elif sort == "state":
+        key = sa.case({state.name: position for position, state in enumerate(workflow.STATES)},
+                      value=Application.state, else_=len(workflow.STATES))
+    else:
+        key = Application.submitted_at
+    direction = key.desc() if order == "desc" else key.asc()
+    return [direction.nullslast(), Application.submitted_at.asc().nullslast(), Application.id]
+
+
+def application_dicts(apps: list[Application], user: model.User | None) -> list[dict[str, Any]]:
+    """``application_dict`` of many applications, their datasets, registrations, registrants
+    and the caller's roles loaded once for all (a page of the queue costs a few queries,
+    not a dozen per row)."""
+    package_ids = [app.package_id for app in apps]
+    # Loaded into the session (and held here: its identity map keeps objects only while
+    # they are referenced), so that the per-row ``get``s below find them there.
+    loaded = [
+        model.Session.query(model.Package).filter(model.Package.id.in_(package_ids)).all(),
+        model.Session.query(Registration).filter(Registration.package_id.in_(package_ids)).all(),
+    ] if package_ids else []
+    with prefetch.prefetched(package_ids):
+        result = [application_dict(app, user) for app in apps]
+    del loaded
+    return result
 
 
 @registry.action

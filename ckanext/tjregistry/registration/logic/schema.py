@@ -1,15 +1,25 @@
 """Input schemas of the workflow actions (navl), one per action (``common/validation.py``)."""
 from __future__ import annotations
 
+from typing import Any
+
+import ckan.plugins.toolkit as tk
+
+from ckanext.tjregistry.common.texts import bilingual
 from ckanext.tjregistry.common.validation import (
     Schema,
+    Validator,
     count,
+    integer,
     paging,
+    text,
 )
 from ckanext.tjregistry.common.validation import optional_text as _text
+from ckanext.tjregistry.common.validation import refuse as _refuse_field
 from ckanext.tjregistry.common.validation import required_id as _id
 from ckanext.tjregistry.common.validation import validator as _v
 from ckanext.tjregistry.common.validation import yes_no as _flag
+from ckanext.tjregistry.registration.declaration import APPLICATION, APPLICATION_TYPES, NEW, STATES
 
 
 def submit() -> Schema:
@@ -36,6 +46,13 @@ def resubmit() -> Schema:
 
 def by_id() -> Schema:
     return {"id": _id()}
+
+
+def submission_show() -> Schema:
+    return {"id": _id(),
+            "round": [_v("ignore_missing"), integer(
+                bilingual("轮次应为正整数", "round must be a whole number from 1"),
+                minimum=1, maximum=10**6)]}
 
 
 def with_reasons() -> Schema:
@@ -66,12 +83,51 @@ def history() -> Schema:
     return {"id": _text(), "package_id": _text()}
 
 
+# The orders a list can be sorted in: submission time, current deadline, workflow state.
+LIST_SORTS = ("submitted", "deadline", "state")
+LIST_ORDERS = ("asc", "desc")
+LIST_SCOPES = ("mine", "queue", "all")
+SEARCH_MAX_LENGTH = 200
+
+
+def _one_of(choices: tuple[str, ...], zh: str, en: str) -> Validator:
+    """Validator of an optional choice: empty is missing, anything else must be listed."""
+    def validator(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+                  context: Any) -> None:
+        value = data.get(key)
+        if value is tk.missing or value is None or value == "":
+            data.pop(key, None)
+            raise tk.StopOnError
+        if value not in choices:
+            _refuse_field(key, errors, bilingual(f"{zh}({'、'.join(choices)})",
+                                                 f"{en} ({', '.join(choices)})"))
+    return validator
+
+
+def _search_text(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+                 context: Any) -> None:
+    if len(data.get(key) or "") > SEARCH_MAX_LENGTH:
+        _refuse_field(key, errors, bilingual(f"检索词不能超过{SEARCH_MAX_LENGTH}个字符",
+                                             f"At most {SEARCH_MAX_LENGTH} characters"))
+
+
 def listing() -> Schema:
+    application_states = tuple(s.name for s in STATES
+                               if s.subject == APPLICATION and s.name != NEW)
     return {
-        "scope": [_v("default")("mine"), _v("unicode_safe")],
-        "state": _text(),
+        "scope": [_v("default")("mine"), text(strip=True),
+                  _one_of(LIST_SCOPES, "无效的范围", "scope must be one of")],
+        "state": [_v("ignore_missing"), text(strip=True),
+                  _one_of(application_states, "无效的状态", "state must be one of")],
+        "application_type": [_v("ignore_missing"), text(strip=True), _one_of(
+            APPLICATION_TYPES, "无效的登记类型", "application_type must be one of")],
         "package_id": _text(),
-        "overdue": [_v("ignore_missing"), _v("boolean_validator")],
+        "q": [_v("ignore_missing"), text(strip=True), _search_text],
+        "overdue": _flag(),
+        "sort": [_v("ignore_missing"), text(strip=True),
+                 _one_of(LIST_SORTS, "无效的排序", "sort must be one of")],
+        "order": [_v("ignore_missing"), text(strip=True),
+                  _one_of(LIST_ORDERS, "无效的排序方向", "order must be one of")],
         **paging(50, 1000),
     }
 

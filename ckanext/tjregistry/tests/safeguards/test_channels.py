@@ -189,6 +189,7 @@ def _action_arguments(action: str, land: dict[str, Any]) -> list[dict[str, Any]]
         "certificate_verify": [{"code": code}],
         "registration_query": [{"q": "金丝雀"}, {"code": code}, {"registrant": org}],
         "registration_show": [{"id": land["app"]["id"]}],
+        "registration_submission_show": [{"id": land["app"]["id"]}],
         "registration_history": [{"package_id": dataset["id"]}, {"id": land["app"]["id"]}],
         "registration_status_show": [{"package_id": product["id"]}],
         "registration_export_show": [{"id": dataset["id"]}],
