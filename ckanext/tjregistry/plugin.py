@@ -81,6 +81,10 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     def update_config(self, config: Any) -> None:
         tk.add_template_directory(config, "templates")
         tk.add_resource("assets", "tjregistry")
+        # After logging in (without came_from), registrants land on 我的登记
+        # (registration/views.py landing); a site that chose another page keeps it.
+        if config.get("ckan.auth.route_after_login") in (None, "", "dashboard.datasets"):
+            config["ckan.auth.route_after_login"] = "tjregistry_workflow.landing"
 
     # IConfigurable: no activity row holds or hands out a restricted value (activity_privacy.py).
     # The features' guards and effects are registered when their modules are imported:

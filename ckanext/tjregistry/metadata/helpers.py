@@ -38,3 +38,22 @@ def tjregistry_is_sysadmin() -> bool:
 @registry.helper
 def tjregistry_restricted_fields(dataset_type: str | None = None) -> list[str]:
     return sorted(access.restricted_dataset_fields(dataset_type))
+
+
+@registry.helper
+def tjregistry_form_field(field: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a schema field whose input names its help text and its "required before
+    the registration" mark with ``aria-describedby`` (the ids are made by
+    templates/scheming/form_snippets/help_text.html), so screen readers read them with it."""
+    name = field["field_name"]
+    described = []
+    if field.get("registration_required") and not field.get("required"):
+        described.append(f"field-{name}-registration-required")
+    if field.get("help_text"):
+        described.append(f"field-{name}-help")
+    if not described:
+        return field
+    attrs = dict(field.get("form_attrs") or {})
+    attrs["aria-describedby"] = " ".join([*filter(None, [attrs.get("aria-describedby")]),
+                                          *described])
+    return {**field, "form_attrs": attrs}

@@ -11,11 +11,12 @@ from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 
 import ckan.lib.helpers as h
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
 
 from ckanext.tjregistry.common import jurisdiction, registry, workdays
-from ckanext.tjregistry.registration import workflow
+from ckanext.tjregistry.registration import agencies, freeze, workflow
 
 registration = registry.blueprint(
     Blueprint("tjregistry_workflow", __name__, url_prefix="/registration"))
@@ -107,8 +108,66 @@ def queue() -> ResponseReturnValue:
     return h.redirect_to("tjregistry_workflow.index", scope="queue")
 
 
+def _is_registrant_member(user: Any) -> bool:
+    return bool(jurisdiction.user_orgs(user, "registrant", acting=False)
+                or agencies.represented_registrants(user))
+
+
+@registration.route("/home")
+def landing() -> ResponseReturnValue:
+    """Where a login without ``came_from`` lands (``ckan.auth.route_after_login``):
+    registrants on 我的登记, everyone else on CKAN's dashboard."""
+    _require_login()
+    if _is_registrant_member(tk.g.userobj):
+        return h.redirect_to("tjregistry_workflow.mine")
+    return h.redirect_to("dashboard.datasets")
+
+
+def _certificate_of(package_id: str) -> dict[str, Any] | None:
+    try:
+        return tk.get_action("certificate_show")(_context(), {"package_id": package_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized):
+        return None
+
+
+def _objection_count(app_id: str | None) -> int:
+    if not app_id:
+        return 0
+    try:
+        return tk.get_action("objection_list")(
+            _context(), {"application_id": app_id, "limit": 1})["count"]
+    except (tk.NotAuthorized, tk.ValidationError):
+        return 0
+
+
+@registration.route("/mine")
+def mine() -> ResponseReturnValue:
+    """我的登记: every dataset of the caller's registrants with its state, open application,
+    deadline, registration code, validity and certificate."""
+    _require_login()
+    result = tk.get_action("registration_dataset_list")(_context(), {"limit": 500})
+    records = []
+    for dataset in result["results"]:
+        registration_record = dataset["registration"] or {}
+        certificate = _certificate_of(dataset["id"]) if registration_record else None
+        app = dataset["open_application"]
+        # Objections are raised on the application in publicity: the open one, or the
+        # one that led to the registration.
+        objection_app = (app or {}).get("id") or registration_record.get("application_id")
+        records.append({**dataset, "certificate": certificate,
+                        "objections": _objection_count(objection_app)})
+    return tk.render("tjregistry/workflow/mine.html", {
+        "records": records, "count": result["count"],
+        "registrants": jurisdiction.user_orgs(tk.g.userobj, "registrant", acting=False),
+        "may_create": bool(jurisdiction.user_orgs(tk.g.userobj, "registrant")),
+    })
+
+
 @registration.route("/application/<app_id>")
-def application(app_id: str) -> ResponseReturnValue:
+def application(app_id: str, form: dict[str, Any] | None = None,
+                errors: dict[str, Any] | None = None) -> ResponseReturnValue:
+    """The application page; after a refused decision or resubmission, with what was typed
+    (``form``) and the refusal (``errors``) next to the controls."""
     _require_login()
     try:
         app = tk.get_action("registration_show")(_context(), {"id": app_id})
@@ -123,6 +182,7 @@ def application(app_id: str) -> ResponseReturnValue:
         "refusal_grounds": workflow.REFUSAL_GROUNDS, "ground_labels": workflow.GROUND_LABELS,
         "submission": submission, "fields": _field_labels(app["dataset_type"]),
         "publicity": _publicity_if_approved_today(),
+        "form": form or {}, "errors": errors or {},
     })
 
 
@@ -150,8 +210,6 @@ def _publicity_if_approved_today() -> dict[str, Any]:
             "end": workdays.add_workdays(today, days)}
 
 
-
-
 @registration.route("/application/<app_id>/<name>", methods=["POST"])
 def application_action(app_id: str, name: str) -> ResponseReturnValue:
     _require_login()
@@ -171,7 +229,9 @@ def application_action(app_id: str, name: str) -> ResponseReturnValue:
     except tk.NotAuthorized as error:
         return tk.abort(403, str(error) or tk._("Not authorized"))
     except tk.ValidationError as error:
+        # Shown again with what was typed: a refused resubmission keeps its note.
         _flash_errors(error)
+        return application(app_id, form=data, errors=error.error_dict)
     return h.redirect_to("tjregistry_workflow.application", app_id=app_id)
 
 
@@ -181,9 +241,54 @@ def _editable_fields(dataset_type: str) -> list[dict[str, Any]]:
             if field["field_name"] not in ("name", "owner_org")]
 
 
+def _submit_input_messages() -> dict[str, str]:
+    """The submit page's own inputs: their refusals are shown next to the control."""
+    return {
+        "pledge": tk._("Sign the integrity pledge to submit the application."),
+        "internal_review": tk._("Confirm that your internal business review is done."),
+        "reasons": tk._("Give the reasons for this application."),
+    }
+
+
+def _in_page_language(message: Any) -> str:
+    """The page language's half of an inline bilingual API message ("中文 / English")."""
+    text = "; ".join(str(m) for m in message) if isinstance(message, list) else str(message)
+    zh, separator, en = text.partition(" / ")
+    if not separator:
+        return text
+    return en if (h.lang() or "").startswith("en") else zh
+
+
+def _submit_problems(errors: dict[str, Any], dataset_type: str) -> list[dict[str, Any]]:
+    """The refusals that are not about a control of the submit page: missing record or
+    registrant fields (named by their labels, linked to the form that edits them) and
+    workflow refusals (e.g. an application already under way)."""
+    schema = tk.h.scheming_get_dataset_schema(dataset_type) or {}
+    labels = {field["field_name"]: tk.h.scheming_language_text(field.get("label"))
+              for field in schema.get("dataset_fields", [])}
+    inputs = _submit_input_messages()
+    problems = []
+    for key, message in sorted(errors.items()):
+        if key in inputs:
+            continue
+        if key.startswith("registrant_"):
+            problems.append({"key": key, "where": "registrant",
+                             "message": _in_page_language(message)})
+        elif key in labels:
+            problems.append({"key": key, "where": "dataset", "label": labels[key],
+                             "message": _in_page_language(message)})
+        else:
+            problems.append({"key": key, "where": None, "message": _in_page_language(message)})
+    return problems
+
+
 @registration.route("/submit/<package_id>", methods=["GET", "POST"])
 def submit(package_id: str) -> ResponseReturnValue:
-    """Submit an application: type, pledge, internal review; the change form for edits."""
+    """Submit an application: type, pledge, internal review; the change form for edits.
+
+    A refusal comes back on the page with every typed value kept, each message next to
+    its control or, for the record's own fields, linked to the field in the record form.
+    While an application is under way the page says so and offers none."""
     _require_login()
     try:
         dataset = tk.get_action("package_show")(_context(), {"id": package_id})
@@ -193,12 +298,17 @@ def submit(package_id: str) -> ResponseReturnValue:
         return tk.abort(404, tk._("Dataset not found"))
     except tk.NotAuthorized:
         return tk.abort(403, tk._("Only the registrant's editors can apply"))
+    if dataset["type"] not in workflow.DATASET_TYPES:
+        return tk.abort(400, tk._("Only public data resources and data products and services "
+                                  "are registered; this record has no registration metadata."))
     registered = status["registration_status"] == "registered"
     application_type = request.values.get("application_type") or (
         "change" if registered else "initial")
     errors: dict[str, Any] = {}
     data: dict[str, Any] = dict(dataset)
-    if request.method == "POST":
+    form: dict[str, Any] = {}
+    open_application = status.get("open_application")
+    if request.method == "POST" and open_application is None:
         form = _form()
         payload: dict[str, Any] = {
             "package_id": dataset["id"], "application_type": application_type,
@@ -225,16 +335,20 @@ def submit(package_id: str) -> ResponseReturnValue:
             h.flash_success(tk._("The application was submitted."))
             return h.redirect_to("tjregistry_workflow.application", app_id=app["id"])
         except tk.ValidationError as error:
-            errors = error.error_dict
-            _flash_errors(error)
+            errors = error.error_dict or {}
         except tk.NotAuthorized as error:
             return tk.abort(403, str(error))
+    input_errors = {key: message for key, message in _submit_input_messages().items()
+                    if key in errors}
     return tk.render("tjregistry/workflow/submit.html", {
         "dataset": dataset, "data": data, "errors": errors, "status": status,
         "registered": registered, "application_type": application_type,
         "fields": _editable_fields(dataset["type"]) if application_type in (
             "change", "correction") else [],
         "registrant": jurisdiction.profile(dataset["owner_org"]),
+        "form": form, "input_errors": input_errors,
+        "problems": _submit_problems(errors, dataset["type"]),
+        "open_application": open_application,
     })
 
 
@@ -351,3 +465,64 @@ def register_registrant() -> ResponseReturnValue:
             _flash_errors(error)
     return tk.render("tjregistry/workflow/register.html", {
         "form": form, "districts": jurisdiction.DISTRICTS})
+
+
+# --------------------------------------------------- CKAN's dataset form pages ---
+def _dataset_form_view() -> tuple[str, str]:
+    """(dataset type, view) when the request is for a registration type's dataset or data
+    file form, else ("", "")."""
+    blueprint, _dot, view = (request.endpoint or "").partition(".")
+    dataset_type = blueprint.removesuffix("_resource")
+    if dataset_type not in workflow.DATASET_TYPES:
+        return "", ""
+    return dataset_type, ("resource_" + view if blueprint.endswith("_resource") else view)
+
+
+@registration.before_app_request
+def _why_not_editable() -> ResponseReturnValue | None:
+    """管理 on a registered record or one under review: the 403 says why (freeze.py), as
+    the API does, instead of CKAN's bare "not authorized to edit"."""
+    dataset_type, view = _dataset_form_view()
+    if view != "edit" or not current_user.is_authenticated:
+        return None
+    package_id = (request.view_args or {}).get("id") or ""
+    try:
+        tk.check_access("package_update", _context(), {"id": package_id})
+    except tk.NotAuthorized:
+        reason = freeze.locked_reason(_package_id(package_id))
+        if reason == freeze.REGISTERED:
+            return tk.abort(403, tk._(
+                "This record is registered: it changes only through a change, correction or "
+                "cancellation application, made from the record page."))
+        if reason == freeze.UNDER_REVIEW:
+            return tk.abort(403, tk._(
+                "This record cannot be edited while its registration application is being "
+                "handled. It can be edited again if the institution asks for a supplement, "
+                "or after the application is decided or withdrawn."))
+    except tk.ObjectNotFound:
+        return None
+    return None
+
+
+def _package_id(name_or_id: str) -> str:
+    package = model.Package.get(name_or_id)
+    return package.id if package is not None else ""
+
+
+@registration.after_app_request
+def _flash_dataset_saved(response: Any) -> Any:
+    """A success message when the record form or its data file form has saved (CKAN's
+    views redirect without one)."""
+    if request.method != "POST" or response.status_code not in (302, 303):
+        return response
+    dataset_type, view = _dataset_form_view()
+    location = response.headers.get("Location") or ""
+    if view == "new" and "/resource/new" in location:
+        h.flash_success(tk._("The record was saved as a draft. Add its data files, then "
+                             "apply for registration."))
+    elif view == "new" or (view == "resource_new" and request.form.get("save") == "go-metadata"):
+        h.flash_success(tk._("The record was created. You can now apply for its registration."))
+    elif view == "edit":
+        h.flash_success(tk._("The changes were saved."))
+    return response
+

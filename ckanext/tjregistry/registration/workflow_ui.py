@@ -81,8 +81,22 @@ def tjregistry_wf_registration_status(package_id: str) -> str:
     return workflow.registration_status(package_id)
 
 
+@registry.helper
+def tjregistry_wf_open_application(package_id: str) -> dict[str, Any] | None:
+    """The dataset's open application as the logged-in user may see it, or None: while
+    one is under way, nobody is offered to apply again."""
+    user = current_user.name if getattr(current_user, "is_authenticated", False) else ""
+    try:
+        status = tk.get_action("registration_status_show")(
+            {"user": user}, {"package_id": package_id})
+    except (tk.ObjectNotFound, tk.NotAuthorized, tk.ValidationError):
+        return None
+    return status["open_application"]
+
+
 HELPER_NAMES = (
     "tjregistry_wf_label", "tjregistry_wf_state", "tjregistry_wf_type", "tjregistry_wf_ground",
     "tjregistry_wf_routing", "tjregistry_wf_transition", "tjregistry_wf_status",
     "tjregistry_wf_unread", "tjregistry_wf_registration_status", "tjregistry_wf_notifications",
+    "tjregistry_wf_open_application",
 )

@@ -591,6 +591,48 @@ def application_dicts(apps: list[Application], user: model.User | None) -> list[
     return result
 
 
+def _registrants_of(user: model.User | None) -> list[str]:
+    """The registrants ``user`` belongs to, and those an agency of theirs represents."""
+    orgs = [org.id for org in jurisdiction.user_orgs(user, "registrant", acting=False)]
+    return orgs + agencies.represented_registrants(user)  # an agency's principals (Art. 16)
+
+
+@registry.action
+@tk.side_effect_free
+def registration_dataset_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
+    """The caller's registrants' datasets (drafts too), newest change first, each with its
+    registration status, registration record and open application (``我的登记``).
+
+    :param limit: default 100, at most 500
+    :param offset: default 0
+    """
+    data = validated(data_dict, schemas.dataset_listing(), context)
+    tk.check_access("registration_dataset_list", context, data)
+    user = user_of(context)
+    query = (model.Session.query(model.Package)
+             .filter(model.Package.owner_org.in_(_registrants_of(user)),
+                     model.Package.type.in_(workflow.DATASET_TYPES),
+                     model.Package.state.in_(("active", "draft"))))
+    total = query.count()
+    packages = (query.order_by(model.Package.metadata_modified.desc(), model.Package.id)
+                .offset(data["offset"]).limit(data["limit"]).all())
+    statuses = workflow.registration_statuses([package.id for package in packages])
+    results = []
+    for package in packages:
+        reg = model.Session.get(Registration, package.id)
+        app = workflow.open_application(package.id)
+        results.append({
+            "id": package.id, "name": package.name, "title": package.title,
+            "type": package.type, "state": package.state,
+            "metadata_modified": _iso(package.metadata_modified),
+            "registrant": _org_brief(package.owner_org),
+            "registration_status": statuses[package.id],
+            "registration": registration_dict(reg) if reg is not None else None,
+            "open_application": application_dict(app, user) if app is not None else None,
+        })
+    return {"count": total, "results": results}
+
+
 @registry.action
 @tk.side_effect_free
 def registration_history(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:

@@ -134,6 +134,12 @@ def registration_list(context: Context, data_dict: DataDict) -> AuthResult:
 
 
 @registry.auth
+def registration_dataset_list(context: Context, data_dict: DataDict) -> AuthResult:
+    # The action lists only the caller's own registrants' datasets.
+    return _result(_logged_in(context), "请先登录 / Log in first")
+
+
+@registry.auth
 def registration_notification_list(context: Context, data_dict: DataDict) -> AuthResult:
     return _result(_logged_in(context), "请先登录 / Log in first")
 

@@ -132,6 +132,10 @@ def listing() -> Schema:
     }
 
 
+def dataset_listing() -> Schema:
+    return paging(100, 500)
+
+
 def account() -> Schema:
     return {
         "org_name": [_v("not_empty"), _v("unicode_safe"), _v("name_validator")],
