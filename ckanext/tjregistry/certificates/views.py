@@ -1,6 +1,7 @@
 """Public certificate pages: the PDF, the verification page and the published keys."""
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 
+import ckan.lib.helpers as h
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.certificates import codes, issuance, signing, validity
@@ -20,7 +22,7 @@ from ckanext.tjregistry.certificates.content import (
 )
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
 from ckanext.tjregistry.certificates.verification import max_upload_bytes
-from ckanext.tjregistry.common import ratelimit, registry
+from ckanext.tjregistry.common import ratelimit, registry, workdays
 
 certificates = registry.blueprint(Blueprint("tjregistry_certificates", __name__))
 
@@ -141,8 +143,66 @@ def verify() -> ResponseReturnValue:
             "errors": errors,
             "labels": _labels(result),
             "max_upload_kb": limit // 1024,
+            "renewal": _renewal(result),
         },
     )
+
+
+def _user_name() -> str:
+    return tk.current_user.name if tk.current_user.is_authenticated else ""
+
+
+def _renewal(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The renewal form of a valid certificate's current version, for those who may
+    renew it (staff of the issuing institution): the day its renewal window opens."""
+    if not result or result.get("result") != "valid" or not _user_name():
+        return None
+    certificate = result["certificate"]
+    try:
+        tk.check_access("certificate_renew", {"user": _user_name()},
+                        {"code": certificate["code"]})
+    except tk.NotAuthorized:
+        return None
+    valid_until = dt.date.fromisoformat(str(certificate["valid_until"])[:10])
+    days = issuance.renewal_window_days()
+    opens = validity.renewal_window_opens(valid_until, days)
+    return {"code": certificate["code"], "valid_until": valid_until, "opens": opens,
+            "days": days, "is_open": workdays.local_today() >= opens}
+
+
+def _in_page_language(message: Any) -> str:
+    """The page language's half of an inline bilingual action message ("中文 / English")."""
+    text = "; ".join(str(m) for m in message) if isinstance(message, list) else str(message)
+    zh, separator, en = text.partition(" / ")
+    if not separator:
+        return text
+    return en if (h.lang() or "").startswith("en") else zh
+
+
+@certificates.route("/registration/certificate/<code>/renew", methods=["POST"])
+def renew(code: str) -> ResponseReturnValue:
+    """Renew (续展) a certificate from its page; a refusal comes back as a message."""
+    current_app.extensions["csrf"].protect()
+    code = code.strip()[:64]
+    if not _user_name():
+        h.flash_error(tk._("Log in as staff of the issuing registration institution to renew "
+                           "a certificate."))
+        return h.redirect_to("tjregistry_certificates.verify", code=code)
+    try:
+        renewed = tk.get_action("certificate_renew")({"user": _user_name()}, {"code": code})
+    except tk.NotAuthorized as error:
+        h.flash_error(_in_page_language(str(error))
+                      or tk._("You may not renew this certificate."))
+    except tk.ValidationError as error:
+        messages = [_in_page_language(value)
+                    for value in (error.error_dict or {}).values()]
+        h.flash_error(tk._("The certificate was not renewed: {reason}").format(
+            reason="; ".join(messages)))
+    else:
+        h.flash_success(tk._(
+            "The certificate was renewed: version {version}, valid until {date}.").format(
+            version=renewed["version"], date=tk.h.tjregistry_date(renewed["valid_until"])))
+    return h.redirect_to("tjregistry_certificates.verify", code=code)
 
 
 @certificates.route("/registration/certificate-keys")

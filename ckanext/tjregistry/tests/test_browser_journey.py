@@ -23,39 +23,30 @@ to the test's temporary directory.
 from __future__ import annotations
 
 import hashlib
-import http.client
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from PIL import Image
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-import ckan.model as model
 from ckan.tests import helpers
 
 from ckanext.tjregistry.certificates import issuance
 from ckanext.tjregistry.common import history
-from ckanext.tjregistry.model import Application
-from ckanext.tjregistry.tests.live_server import LiveServer
+from ckanext.tjregistry.tests import browser_helpers
+from ckanext.tjregistry.tests.browser_helpers import WAIT_SECONDS, Browser
+from ckanext.tjregistry.tests.browser_helpers import assert_painted as _assert_painted
+from ckanext.tjregistry.tests.browser_helpers import dataset as _dataset
+from ckanext.tjregistry.tests.browser_helpers import get as _get
+from ckanext.tjregistry.tests.browser_helpers import state as _state
+from ckanext.tjregistry.tests.browser_helpers import with_password as _with_password
 from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, RESIDENT_ID, end_publicity
-from ckanext.tjregistry.tests.workflow_helpers import World, build_world, call_as
+from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
-PASSWORD = "Tianjin-journey-2026"
-WAIT_SECONDS = 30
-WINDOW = (1280, 1400)
 
 DATASET_NAME = "hp-school-directory"
 DATASET_TITLE = "和平区中小学校基本信息"
@@ -71,189 +62,18 @@ FINDING = "经调查,异议人未能提供权属证明,异议不成立,登记继
 
 @pytest.fixture
 def ckan_server_options(tmp_path, ckan_config, monkeypatch) -> dict[str, str]:
-    """Signing keys and objection evidence of this test only, for the server, the cron
-    command and this process alike."""
-    options = {"tjregistry.certificate.key_dir": str(tmp_path / "keys"),
-               "tjregistry.objection.storage_dir": str(tmp_path / "objections")}
-    for key, value in options.items():
-        monkeypatch.setitem(ckan_config, key, value)
-    return options
+    return browser_helpers.server_options(tmp_path, ckan_config, monkeypatch)
 
 
 @pytest.fixture
 def screenshot_dir(tmp_path) -> Path:
-    folder = Path(os.environ.get("TJ_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return browser_helpers.screenshot_folder(tmp_path)
 
 
 @pytest.fixture
 def driver(tmp_path) -> Iterator[webdriver.Chrome]:
-    chromedriver = shutil.which("chromedriver")
-    assert chromedriver, "chromedriver is missing (Debian's chromium-driver, services/stack.sh)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                     f"--window-size={WINDOW[0]},{WINDOW[1]}", "--lang=zh-CN",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    # An explicit driver path: Selenium never looks for (or downloads) a driver itself.
-    service = Service(executable_path=chromedriver,
-                      log_output=str(tmp_path / "chromedriver.log"))
-    browser = webdriver.Chrome(service=service, options=options)
-    browser.set_page_load_timeout(60)
-    try:
+    with browser_helpers.chromium(tmp_path) as browser:
         yield browser
-    finally:
-        browser.quit()
-
-
-# ---------------------------------------------------------------------------
-# The browser, as a person uses it
-
-
-class Browser:
-    def __init__(self, driver: webdriver.Chrome, server: LiveServer, shots: Path) -> None:
-        self.driver = driver
-        self.server = server
-        self.shots = shots
-        self.saved: list[Path] = []
-
-    # -- navigation and waiting
-    def _failure(self, what: str) -> AssertionError:
-        try:
-            body = self.driver.find_element(By.TAG_NAME, "body").text[:3000]
-        except WebDriverException:
-            body = "(no page)"
-        return AssertionError(f"{what} on {self.driver.current_url}\n--- page ---\n{body}\n"
-                              f"--- server log ---\n{self.server.log_tail()}")
-
-    def wait(self, css: str, timeout: float = WAIT_SECONDS) -> WebElement:
-        try:
-            return WebDriverWait(self.driver, timeout).until(
-                ec.presence_of_element_located((By.CSS_SELECTOR, css)))
-        except TimeoutException:
-            raise self._failure(f"{css!r} did not appear") from None
-
-    def open(self, path: str, ready: str) -> WebElement:
-        self.driver.get(self.server.url(path))
-        return self.wait(ready)
-
-    def click_to(self, element: WebElement, ready: str) -> WebElement:
-        """Click a link or a form's button and wait for the next page."""
-        page = self.driver.find_element(By.TAG_NAME, "html")
-        self.click(element)
-        try:
-            WebDriverWait(self.driver, WAIT_SECONDS).until(ec.staleness_of(page))
-        except TimeoutException:
-            raise self._failure("the click did not load a page") from None
-        return self.wait(ready)
-
-    def find(self, css: str) -> WebElement:
-        return self.driver.find_element(By.CSS_SELECTOR, css)
-
-    def click(self, target: str | WebElement) -> None:
-        """Scroll the element to the middle of the window and click it.
-
-        Bootstrap makes scrolling smooth; an instant scroll leaves the element where the
-        click lands."""
-        element = self.find(target) if isinstance(target, str) else target
-        self.driver.execute_script(
-            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
-        element.click()
-
-    def label(self, css: str, within: WebElement | None = None) -> str:
-        """The text of a state badge, checked to be legible: painted on a background of
-        its own, in another colour than that background."""
-        element = (within or self.driver).find_element(By.CSS_SELECTOR, css)
-        background = element.value_of_css_property("background-color")
-        colour = element.value_of_css_property("color")
-        assert background not in ("rgba(0, 0, 0, 0)", "transparent"), (css, background)
-        assert colour != background, (css, colour)
-        return element.text
-
-    def absent(self, css: str) -> bool:
-        return not self.driver.find_elements(By.CSS_SELECTOR, css)
-
-    def type(self, css: str, text: str) -> None:
-        field = self.find(css)
-        field.clear()
-        field.send_keys(text)
-
-    def choose(self, css: str, value: str) -> None:
-        Select(self.find(css)).select_by_value(value)
-
-    def path(self) -> str:
-        return self.driver.current_url.removeprefix(self.server.base_url)
-
-    # -- sessions
-    def login(self, user: dict[str, Any]) -> None:
-        self.open("/user/login", "#field-login")
-        self.type("#field-login", user["name"])
-        self.type("#field-password", PASSWORD)
-        button = self.find("form:has(#field-login) button[type=submit]")
-        # Only a logged-in page has the header's registration link.
-        self.click_to(button, "#tjr-header-registration")
-
-    def logout(self) -> None:
-        self.open("/user/_logout", "body")
-        assert self.absent("#tjr-header-registration")
-
-    # -- screenshots
-    def screenshot(self, name: str) -> Path:
-        """The whole page (up to 6000 pixels high): the window is stretched to fit it."""
-        height, frame = self.driver.execute_script(
-            "window.scrollTo({top: 0, left: 0, behavior: 'instant'});"
-            "return [document.documentElement.scrollHeight,"
-            " window.outerHeight - window.innerHeight];")
-        self.driver.set_window_size(WINDOW[0], min(max(height + frame, WINDOW[1]), 6000))
-        try:
-            self.driver.execute_script(
-                "window.scrollTo({top: 0, left: 0, behavior: 'instant'});")
-            target = self.shots / name
-            assert self.driver.save_screenshot(str(target)), name
-        finally:
-            self.driver.set_window_size(*WINDOW)
-        self.saved.append(target)
-        return target
-
-
-def _assert_painted(path: Path) -> None:
-    """A real page: a sizeable PNG with text, not a blank or an error stub."""
-    assert path.is_file(), path
-    assert path.stat().st_size > 20_000, f"{path} is only {path.stat().st_size} bytes"
-    with Image.open(path) as image:
-        assert image.format == "PNG"
-        assert image.width >= 1000 and image.height >= 600, (path, image.size)
-        colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
-        assert colours is not None and len(colours) > 100, f"{path} looks blank"
-
-
-def _state(app_id: str) -> str:
-    """The application's state in the database, as the server committed it."""
-    model.Session.remove()
-    return model.Session.get(Application, app_id).state
-
-
-def _dataset(user: dict[str, Any], name: str) -> dict[str, Any]:
-    model.Session.remove()
-    return call_as(user, "package_show", id=name)
-
-
-def _with_password(world: World, *names: str) -> None:
-    for name in names:
-        model.User.get(world.users[name]["id"]).password = PASSWORD
-    model.Session.commit()
-
-
-def _get(server: LiveServer, path: str) -> tuple[int, str, bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-    connection.request("GET", path)
-    response = connection.getresponse()
-    return response.status, response.getheader("Content-Type") or "", response.read()
 
 
 # ---------------------------------------------------------------------------
@@ -380,7 +200,9 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
         assert text in item.text, text
     browser.click_to(item.find_element(By.LINK_TEXT, DATASET_TITLE), "#tjr-publicity-facts")
     facts = browser.find("#tjr-publicity-facts").text
-    for text in ("登记主体名称", "和平区教育局", "数据内容简介", SUMMARY, app["publicity_start"]):
+    start = app["publicity_start"]  # shown in the same Chinese form
+    shown_start = f"{int(start[:4])}年{int(start[5:7])}月{int(start[8:10])}日"
+    for text in ("登记主体名称", "和平区教育局", "数据内容简介", SUMMARY, shown_start):
         assert text in facts, text
     # The internal review note is not part of the publicity.
     assert "教育局业务处室审核通过" not in browser.find("body").text
