@@ -308,6 +308,8 @@ def test_a_phone_never_scrolls_sideways_and_shows_the_content_first(page, site):
         layout = page.layout()
         page.screenshot(f"phone-{name}.png")
         _assert_phone_layout(name, layout)
+        # The signed-in menu's icon links are named too.
+        assert not page.unnamed_controls(), (name, page.unnamed_controls())
         checked.append(name)
     assert len(checked) == 9
 
