@@ -231,6 +231,9 @@ def test_the_form_has_sections_progress_marks_on_their_fields_and_select_prompts
     assert sections[0].has_attr("open")
     assert "基本信息" in sections[0].find("summary").text
     assert progress.find("progress")
+    # The counts are markup of their own, not escaped text.
+    assert "<span" not in progress.text and "<span" not in sections[0].find("summary").text
+    assert progress.select_one(".tjr-count-filled") and sections[0].select_one(".tjr-group-filled")
 
     # The mark sits inside its own field's block and is read with the input.
     data_kind = page.find(id="field-data_kind")

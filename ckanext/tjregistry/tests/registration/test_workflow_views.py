@@ -239,7 +239,11 @@ def test_pages_in_chinese_and_english(app, world):
     queue_en = BeautifulSoup(app.get("/en/registration/?scope=queue",
                                      headers=_auth(world.hp_reviewer)).body, "html.parser")
     assert "Review queue" in queue_en.find("h1").text
+    # With the application under way the submit page points to it; a new record's asks.
     form = app.get(f"/registration/submit/{application['package_id']}",
+                   headers=_auth(world.hp_clerk), status=200)
+    assert "办理中的登记申请" in form.body and "签署诚信承诺书" not in form.body
+    form = app.get(f"/registration/submit/{make_dataset(world.hp_reg)['id']}",
                    headers=_auth(world.hp_clerk), status=200)
     assert "签署诚信承诺书" in form.body
 
