@@ -19,7 +19,10 @@ than its ``.po`` or overrides file at start-up, so edits take effect on restart.
 """
 from __future__ import annotations
 
+import gettext
+import hashlib
 import logging
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
 DOMAIN = "ckanext-tjregistry"
 OVERRIDES = "ckan-overrides"
 DIRECTORY = Path(__file__).resolve().parent
+# A message of its own context in the compiled catalogue: the fingerprint of the sources.
+_BUILD_CONTEXT = "ckanext-tjregistry build"
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +44,32 @@ def _sources(po_path: Path) -> list[Path]:
     return [po_path, overrides] if overrides.exists() else [po_path]
 
 
+def _fingerprint(paths: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def is_stale(po_path: Path) -> bool:
+    """Whether the ``.mo`` is older than its sources, or was compiled without the current
+    overrides (``pybabel compile`` knows nothing of them): the ``.mo`` records the
+    fingerprint of the sources it was merged from."""
     mo_path = po_path.with_suffix(".mo")
     if not mo_path.exists():
         return True
     built = mo_path.stat().st_mtime
-    return any(source.stat().st_mtime > built for source in _sources(po_path))
+    sources = _sources(po_path)
+    if any(source.stat().st_mtime > built for source in sources):
+        return True
+    if len(sources) == 1:
+        return False
+    try:
+        with mo_path.open("rb") as mo_file:
+            recorded = gettext.GNUTranslations(mo_file).pgettext(_BUILD_CONTEXT, OVERRIDES)
+    except (OSError, ValueError, struct.error):  # unreadable: compile it again
+        return True
+    return recorded != _fingerprint(sources)
 
 
 def merged_catalogue(po_path: Path) -> Catalog:
@@ -68,7 +93,12 @@ def merged_catalogue(po_path: Path) -> Catalog:
             if own is not None and own.string and (not isinstance(own.string, tuple)
                                                    or all(own.string)):
                 continue
-            catalog[message.id] = message
+            if own is None:
+                catalog[message.id] = message
+            else:  # the extension uses the msgid too but left it untranslated
+                own.string = message.string
+    if len(_sources(po_path)) > 1:
+        catalog.add(OVERRIDES, _fingerprint(_sources(po_path)), context=_BUILD_CONTEXT)
     return catalog
 
 
