@@ -163,6 +163,8 @@ def _request_supplement(world: World, browser: Browser,
     app_id = submit(world.hp_clerk, record)["id"]
     browser.login(world.hp_reviewer, prefix=prefix)
     browser.open(f"{prefix}/registration/?scope=queue", f"tr[data-application='{app_id}']")
+    if words is ZH:
+        assert_chinese_ui(browser, "h1, th, label, button")
     row = browser.find(f"tr[data-application='{app_id}']")
     browser.click_to(row.find_element(By.LINK_TEXT, record["title"]),
                      "#tjr-action-request_supplement")
@@ -189,6 +191,8 @@ def _clerk_opens_the_returned_application(world: World, browser: Browser,
     prefix = words["prefix"]
     browser.login(world.hp_clerk, prefix=prefix)
     browser.open(f"{prefix}/registration/mine", f"#tjr-record-{record['name']}")
+    if words is ZH:
+        assert_chinese_ui(browser, "h1, dt, button")
     card = browser.find(f"#tjr-record-{record['name']}")
     assert words["supplement"] in card.find_element(
         By.CSS_SELECTOR, ".tjr-fact-application").text
@@ -309,7 +313,8 @@ def test_an_operators_clerk_registers_a_data_product_in_english(site, ckan_serve
     browser.type("#field-authorization_scope", "公交车辆实时位置数据的加工使用")
     _set_date(browser, "#field-authorization_start", today - dt.timedelta(days=200))
     _set_date(browser, "#field-authorization_end", today + dt.timedelta(days=900))
-    _set_date(browser, "#field-first_delivery_date", today - dt.timedelta(days=100))
+    # Delivered three days ago: the application is filed in time (20 working days).
+    _set_date(browser, "#field-first_delivery_date", today - dt.timedelta(days=3))
     browser.click("#field-delivery_mode-api")
     # Authorised operation: the product's evidence storage (存证) is stated too.
     browser.type("#field-evidence_provider", "天津市数据存证服务中心")
@@ -357,8 +362,8 @@ def test_an_operators_clerk_registers_a_data_product_in_english(site, ckan_serve
     assert browser.label(".page-heading .tjr-state") == "Awaiting acceptance"
     app_id = browser.path().rsplit("/", 1)[-1]
     app = call_as(clerk, "registration_show", id=app_id)
-    assert (app["state"], app["package_id"], app["acting_institution"]["name"]) == (
-        "submitted", shown["id"], "city-inst")
+    assert (app["state"], app["package_id"], app["acting_institution"]["name"],
+            app["late"]) == ("submitted", shown["id"], "city-inst", False)
     browser.logout()
 
     # The city institution's reviewer accepts and approves it, in English too.
