@@ -72,18 +72,28 @@ def _screenshot(driver: webdriver.Chrome, tmp_path: Path, width: int, name: str)
     return Image.open(target).convert("RGB")
 
 
-@pytest.mark.parametrize(("width", "name"), [(1280, "home.png"), (390, "home-390.png")])
-def test_home_page_in_chromium(tmp_path, public_register, ckan_server, driver, width, name):
+ZH_TILES = ["我要登记", "登记公示", "登记信息查询", "凭证核验", "公告"]
+EN_TILES = ["Register data", "Registration publicity", "Registration query",
+            "Verify certificate", "Announcements"]
+
+
+@pytest.mark.parametrize(("width", "prefix", "title", "tile_titles", "name"), [
+    (1280, "", "天津市公共数据资源登记平台", ZH_TILES, "home.png"),
+    (390, "", "天津市公共数据资源登记平台", ZH_TILES, "home-390.png"),
+    (1280, "/en", "Tianjin Public Data Resource Registration Platform", EN_TILES, "home-en.png"),
+])
+def test_home_page_in_chromium(tmp_path, public_register, ckan_server, driver, width, prefix,
+                               title, tile_titles, name):
     _emulate(driver, width, 900)
-    driver.get(ckan_server.url("/"))
+    driver.get(ckan_server.url(f"{prefix}/"))
     assert driver.execute_script("return window.innerWidth") == width
-    assert driver.find_element(By.ID, "tjr-home-title").text == "天津市公共数据资源登记平台"
+    assert driver.find_element(By.ID, "tjr-home-title").text == title
     figures = {item.get_attribute("data-figure"): item.find_element(By.TAG_NAME, "strong").text
                for item in driver.find_elements(By.CSS_SELECTOR, "#tjr-home-figures li")}
     assert figures == {"resources": "1", "products": "1", "registrants": "2"}
     tiles = driver.find_elements(By.CSS_SELECTOR, "#tjr-home-tiles .tjr-tile")
-    assert [tile.find_element(By.CLASS_NAME, "tjr-tile-title").text for tile in tiles] == [
-        "我要登记", "登记公示", "登记信息查询", "凭证核验", "公告"]
+    assert [tile.find_element(By.CLASS_NAME, "tjr-tile-title").text
+            for tile in tiles] == tile_titles
     assert all(tile.is_displayed() for tile in tiles)
     # Nothing wider than the window: no sideways scrolling on a phone.
     assert driver.execute_script("return document.documentElement.scrollWidth") <= width
