@@ -145,7 +145,13 @@ def mine() -> ResponseReturnValue:
     """我的登记: every dataset of the caller's registrants with its state, open application,
     deadline, registration code, validity and certificate."""
     _require_login()
-    result = tk.get_action("registration_dataset_list")(_context(), {"limit": 500})
+    page_size = 50
+    try:
+        page_number = max(int(request.args.get("page") or 1), 1)
+    except ValueError:
+        page_number = 1
+    result = tk.get_action("registration_dataset_list")(
+        _context(), {"limit": page_size, "offset": (page_number - 1) * page_size})
     records = []
     for dataset in result["results"]:
         registration_record = dataset["registration"] or {}
@@ -156,8 +162,11 @@ def mine() -> ResponseReturnValue:
         objection_app = (app or {}).get("id") or registration_record.get("application_id")
         records.append({**dataset, "certificate": certificate,
                         "objections": _objection_count(objection_app)})
+    pager = h.Page(collection=[], page=page_number, item_count=result["count"],
+                   items_per_page=page_size,
+                   url=lambda page, **_: h.url_for("tjregistry_workflow.mine", page=page))
     return tk.render("tjregistry/workflow/mine.html", {
-        "records": records, "count": result["count"],
+        "records": records, "count": result["count"], "page": pager,
         "registrants": jurisdiction.user_orgs(tk.g.userobj, "registrant", acting=False),
         "may_create": bool(jurisdiction.user_orgs(tk.g.userobj, "registrant")),
     })
@@ -486,6 +495,11 @@ def _why_not_editable() -> ResponseReturnValue | None:
     if view != "edit" or not current_user.is_authenticated:
         return None
     package_id = (request.view_args or {}).get("id") or ""
+    try:
+        # Only those who may see the record learn why (an outsider gets CKAN's answer).
+        tk.check_access("package_show", _context(), {"id": package_id})
+    except (tk.NotAuthorized, tk.ObjectNotFound):
+        return None
     try:
         tk.check_access("package_update", _context(), {"id": package_id})
     except tk.NotAuthorized:

@@ -276,6 +276,16 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
     assert browser.label(".page-heading .tjr-state") == "已发证"
     browser.logout()
 
+    # The clerk logs in again and lands on 我的登记: the record, its code and certificate.
+    browser.login(clerk)
+    assert browser.path() == "/registration/mine"
+    record = browser.find(f"#tjr-mine [data-package='{shown['id']}']")
+    assert "已登记" in record.find_element(By.CSS_SELECTOR, ".tjr-fact-status").text
+    assert code in record.find_element(By.CSS_SELECTOR, ".tjr-fact-code").text
+    assert record.find_element(By.CSS_SELECTOR, "a.tjr-certificate-pdf").text == "下载登记凭证"
+    browser.screenshot("07-my-registrations.png")
+    browser.logout()
+
     # 6. The citizen verifies the certificate by its code.
     browser.open("/registration/verify", "form#certificate-verify-form")
     browser.type("#field-code", code)
@@ -289,7 +299,7 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
                  f"{certificate.valid_until.year}年{certificate.valid_until.month}月"
                  f"{certificate.valid_until.day}日"):
         assert text in table, text
-    browser.screenshot("07-verification.png")
+    browser.screenshot("08-verification.png")
     pdf_link = result.find_element(By.CSS_SELECTOR, "a[href*='/registration/certificate/']")
     status, content_type, body = _get(ckan_server, pdf_link.get_attribute("href").removeprefix(
         ckan_server.base_url))
@@ -302,5 +312,6 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
         _assert_painted(path)
     assert [p.name for p in browser.saved] == [
         "01-dataset-form.png", "02-application-form.png", "03-review.png", "04-publicity.png",
-        "05-objection-form.png", "06-objection-decision.png", "07-verification.png"]
+        "05-objection-form.png", "06-objection-decision.png", "07-my-registrations.png",
+        "08-verification.png"]
     assert "Traceback" not in ckan_server.log_tail(200_000), ckan_server.log_tail()

@@ -11,7 +11,12 @@ import ckan.model as model
 from ckan.tests import helpers
 
 from ckanext.tjregistry.model import Application
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    call_as,
+    dataset_fields,
+    make_dataset,
+    submit,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "own_key_dir")
 
@@ -68,6 +73,8 @@ def test_my_registrations_lists_every_record_with_its_state_and_certificate(app,
     assert pdf.text.strip() == "下载登记凭证"
     assert urlsplit(pdf["href"]).path == f"/registration/certificate/{shown['code']}.pdf"
     assert row.find("a", href=f"/registration/dataset/{registered['name']}/history")
+    # A registered record is changed, corrected or cancelled, not registered again.
+    assert row.select_one("a.tjr-apply").text.strip() == "变更、更正或注销登记"
     response = app.get(urlsplit(pdf["href"]).path, headers=_auth(world.hp_clerk))
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "application/pdf"
@@ -301,6 +308,19 @@ def test_create_and_edit_end_with_a_success_message(app, world):
     assert helpers.call_action("package_show", id=dataset["id"])["title"] == "改过的标题"
 
 
+def test_a_new_record_saved_as_a_draft_says_so(app, world):
+    data = dataset_fields(owner_org=world.hp_reg["id"], name="hp-new-record")
+    form = {key: value for key, value in data.items()
+            if isinstance(value, str) and key != "resources"}
+    form.update({"save": "continue", "spatial": "120101", "pkg_name": "",
+                 "_ckan_phase": "dataset_new_1"})
+    response = app.post("/data-resource/new", headers=_auth(world.hp_clerk), data=form)
+    flash = _soup(response).select_one(".flash-messages")
+    assert flash is not None and "已保存为草稿" in flash.text, _soup(response).select(
+        ".error-explanation")
+    assert model.Package.by_name("hp-new-record").state == "draft"
+
+
 def test_manage_refused_while_frozen_says_why(app, world):
     dataset = make_dataset(world.hp_reg)
     submit(world.hp_clerk, dataset)
@@ -308,6 +328,9 @@ def test_manage_refused_while_frozen_says_why(app, world):
                        headers=_auth(world.hp_clerk))
     assert response.status_code == 403
     assert "登记申请办理中" in response.body
+    # Someone who may not see the record learns nothing about it.
+    response = app.get(f"/data-resource/edit/{dataset['name']}", headers=_auth(world.bh_clerk))
+    assert response.status_code in (403, 404) and "登记申请办理中" not in response.body
     registered, _application = _registered(world)
     response = app.get(f"/data-resource/edit/{registered['name']}",
                        headers=_auth(world.hp_clerk))
