@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import ckan.plugins.toolkit as tk
+
 from ckanext.tjregistry.certificates import procedure as certificate_procedure
 from ckanext.tjregistry.common import signals
+from ckanext.tjregistry.metadata import fields as metadata_fields
 from ckanext.tjregistry.registration import notifications, submissions, visibility
 
 
@@ -22,4 +25,7 @@ def get_subscriptions() -> dict[Any, list[Any]]:
         signals.application_approved: [certificate_procedure.on_application_approved],
         # Activity rows follow the dataset's visibility when its registration changes.
         signals.registration_changed: [visibility.relabel_activities],
+        # A renamed registrant is found under its new name (metadata/fields.py).
+        tk.signals.action_succeeded: [{"sender": "organization_update",
+                                       "receiver": metadata_fields.reindex_renamed_registrant}],
     }

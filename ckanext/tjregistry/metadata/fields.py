@@ -128,6 +128,34 @@ def _as_text_list(value: Any) -> list[str]:
     return [str(item) for item in value] if isinstance(value, list) else [str(value)]
 
 
+def reindex_renamed_registrant(sender: str, **kwargs: Any) -> None:
+    """After ``organization_update``: if the organization's title changed, its datasets are
+    indexed again, so that a search for the new name finds them (CKAN does not reindex
+    datasets when their organization changes)."""
+    result = kwargs.get("result")
+    if not isinstance(result, dict) or not result.get("is_organization") or not result.get("id"):
+        return
+    if _indexed_registrant_title(result["id"]) in (None, result.get("title")):
+        return
+    from ckan.lib.search import commit, rebuild
+    package_ids = [row.id for row in model.Session.query(model.Package.id).filter(
+        model.Package.owner_org == result["id"], model.Package.state == "active")]
+    rebuild(package_ids=package_ids, defer_commit=True, quiet=True)
+    commit()
+
+
+def _indexed_registrant_title(org_id: str) -> str | None:
+    """The organization title one of its indexed datasets carries, or None if none is indexed."""
+    from ckan.lib.search.common import make_connection
+    fq = [f'owner_org:"{org_id}"', f'site_id:"{tk.config.get("ckan.site_id")}"',
+          "+entity_type:package"]
+    found = make_connection().search(q="*:*", fq=fq, fl="data_dict", rows=1)
+    for document in found.docs:
+        organization = json.loads(document.get("data_dict") or "{}").get("organization") or {}
+        return str(organization.get("title") or "")
+    return None
+
+
 def _language() -> str:
     try:
         return tk.h.lang() or "zh_Hans_CN"

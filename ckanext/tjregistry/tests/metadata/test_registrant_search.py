@@ -63,3 +63,11 @@ def test_the_catalogue_page_finds_and_names_the_registrant(ckan_server, registra
     # Each result names its registrant, linked to the registrant's page.
     assert 'class="tjr-result-registrant"' in page.text
     assert f'/organization/{registrants.hp_reg["name"]}' in page.text
+
+
+def test_a_renamed_registrant_is_found_under_its_new_name(ckan_server, registrants):
+    renamed = call_as(registrants.sysadmin, "organization_patch", id=registrants.hp_reg["id"],
+                      title="和平区教育和体育局")
+    assert renamed["title"] == "和平区教育和体育局"
+    assert _names(ckan_server, "和平区教育和体育局") == {"school-buildings"}
+    assert _names(ckan_server, "和平区教育局") == set()
