@@ -7,8 +7,11 @@ reads them through ckanext-scheming.
 from __future__ import annotations
 
 import json
+import logging
 from collections import OrderedDict
 from typing import Any
+
+import pysolr
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -17,6 +20,8 @@ from ckanext.scheming import helpers as scheming_helpers
 
 from ckanext.tjregistry.common import prefetch
 from ckanext.tjregistry.metadata import vocabularies
+
+log = logging.getLogger(__name__)
 
 # Facet field -> vocabulary giving its display labels.
 FACET_VOCABULARIES: dict[str, str] = {
@@ -135,13 +140,18 @@ def reindex_renamed_registrant(sender: str, **kwargs: Any) -> None:
     result = kwargs.get("result")
     if not isinstance(result, dict) or not result.get("is_organization") or not result.get("id"):
         return
-    if _indexed_registrant_title(result["id"]) in (None, result.get("title")):
-        return
-    from ckan.lib.search import commit, rebuild
-    package_ids = [row.id for row in model.Session.query(model.Package.id).filter(
-        model.Package.owner_org == result["id"], model.Package.state == "active")]
-    rebuild(package_ids=package_ids, defer_commit=True, quiet=True)
-    commit()
+    from ckan.lib.search import SearchError, commit, rebuild
+    try:
+        if _indexed_registrant_title(result["id"]) in (None, result.get("title")):
+            return
+        package_ids = [row.id for row in model.Session.query(model.Package.id).filter(
+            model.Package.owner_org == result["id"], model.Package.state == "active")]
+        rebuild(package_ids=package_ids, defer_commit=True, quiet=True)
+        commit()
+    except (SearchError, pysolr.SolrError, OSError):
+        # The update itself is done; a search index that cannot follow now is rebuilt
+        # later (``ckan search-index rebuild``), it must not turn the update into an error.
+        log.exception("Could not reindex the datasets of organization %s", result["id"])
 
 
 def _indexed_registrant_title(org_id: str) -> str | None:
