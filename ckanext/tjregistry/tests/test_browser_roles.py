@@ -119,6 +119,16 @@ def assert_chinese_ui(browser: Browser, css: str) -> None:
             f"English UI text {english} in {element.tag_name}: {text!r} on {browser.path()}")
 
 
+def raw_values(browser: Browser, css: str, timestamps: bool = True) -> list[str]:
+    """What a page shows as a program wrote it: Python structures ({'id': ...}) and,
+    where the platform's own times are shown, ISO timestamps (2026-12-07T20:09:37.767494)
+    instead of the local time."""
+    pattern = r"\{'[a-z_]+': [^}]{0,40}"
+    if timestamps:
+        pattern += r"|\d{4}-\d\d-\d\dT\d\d:\d\d\S*"
+    return [f"{css}: {match}" for match in re.findall(pattern, browser.text(css))]
+
+
 def registered(world: World) -> tuple[dict[str, Any], str, str]:
     """A data resource of 和平区教育局 registered through the workflow (not opened, so no
     publicity): the dataset, its application and its certificate code."""
@@ -218,6 +228,9 @@ def test_supplement_and_resubmission_in_the_browser(site, words):
     browser.click(f"{form} input[name=internal_review]")
     browser.type(f"{form} input[name=internal_review_note]", RESUBMIT_NOTE)
     browser.screenshot(f"12-supplement-resubmit{words['shot']}.png")
+    # Checked at the end, so that the rest of the journey runs: what the page shows.
+    shown_raw = raw_values(browser, "#tjr-application-facts") + raw_values(
+        browser, "#tjr-submission", timestamps=False)
     browser.click_to(f"{form} button[type=submit]", ".page-heading .tjr-state")
     assert browser.label(".page-heading .tjr-state") == words["submitted"], browser.text(
         "[role=main]")
@@ -239,6 +252,7 @@ def test_supplement_and_resubmission_in_the_browser(site, words):
     assert browser.label(".page-heading .tjr-state") == words["accepted"]
     assert state(app_id) == "accepted"
     browser.screenshot(f"13-resubmitted-accepted{words['shot']}.png")
+    assert not shown_raw, f"the application page shows raw values: {shown_raw}"
 
 
 def test_a_resubmission_without_the_pledge_is_refused_and_keeps_the_note(site):
