@@ -144,11 +144,12 @@ def test_the_page_states_the_configured_rule_and_period(app, ckan_config, monkey
 def test_the_objection_deadline_names_the_sweep_time(app, world, ckan_config, monkeypatch):
     monkeypatch.setitem(ckan_config, "tjregistry.publicity.sweep_time", "22:15")
     _dataset, application = in_publicity(world)
-    end = application["publicity_end"]
+    end = dt.date.fromisoformat(application["publicity_end"])
     detail = app.get(f"/registration/publicity/{application['id']}").get_data(as_text=True)
-    assert f"可于 {end} 22:15 前实名" in detail
+    assert f"可于 {end.year}年{end.month}月{end.day}日 22:15 前实名" in detail
     form = app.get(f"/en/registration/publicity/{application['id']}/objection")
-    assert f"Objections are accepted until 22:15 on {end}." in form.get_data(as_text=True)
+    assert (f"Objections are accepted until 22:15 on {end.day} {end:%b} {end.year}."
+            in form.get_data(as_text=True))
 
 
 @pytest.mark.parametrize("prefix, labels", [
