@@ -62,6 +62,9 @@ def fingerprint_matches(submission: Submission) -> bool:
 
 
 def _comparable(key: str, value: Any) -> Any:
+    if key == "tags" and isinstance(value, list):  # CKAN's tag objects: their names
+        return sorted(str((item or {}).get("name") if isinstance(item, dict) else item)
+                      for item in value)
     if key == "resources" and isinstance(value, list):
         return [{k: (item or {}).get(k) for k in RESOURCE_KEYS if (item or {}).get(k)}
                 for item in value if isinstance(item, dict)]
