@@ -92,6 +92,17 @@ def test_a_data_authority_officer_sees_supervision(app, world):
     assert menu == ["/registration/?scope=all", "/registration/notifications"]
 
 
+def test_a_sysadmin_sees_every_work_link(app, world):
+    soup = _soup(app, "/", world.sysadmin)
+    assert _work_links(soup) == {
+        "tjr-header-registration": ("/registration/?scope=all", "全部申请"),
+        "tjr-header-accounts": ("/registration/accounts", "登记主体账号"),
+        "tjr-header-organizations": ("/organization/", "机构管理"),
+        "tjr-header-supervision": ("/registration/statistics", "监督管理"),
+    }
+    assert soup.select_one(".account-masthead a[href='/ckan-admin/']") is not None
+
+
 def test_a_user_without_a_role_is_offered_to_register_an_organization(app, world):
     soup = _soup(app, "/", world.outsider)
     assert _work_links(soup) == {
