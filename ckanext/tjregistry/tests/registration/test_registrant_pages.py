@@ -270,12 +270,14 @@ def test_the_form_has_sections_progress_marks_on_their_fields_and_select_prompts
 def test_the_error_summary_links_to_the_fields(app, world):
     response = app.post("/data-resource/new", headers=_auth(world.hp_clerk),
                         data={"title": "", "notes": "", "owner_org": world.hp_reg["id"],
-                              "save": "continue", "_ckan_phase": "dataset_new_1",
-                              "pkg_name": ""})
+                              "spatial": "999999", "save": "continue",
+                              "_ckan_phase": "dataset_new_1", "pkg_name": ""})
     page = _soup(response)
     summary = page.find(id="tjr-error-summary")
     links = {a["href"] for a in summary.find_all("a")}
     assert "#field-title" in links and "#field-notes" in links
+    # A list of checkboxes is reached through its block.
+    assert "#field-spatial-group" in links
     for href in links:
         assert page.find(id=href[1:]) is not None, href
     # The section holding an error is open.
