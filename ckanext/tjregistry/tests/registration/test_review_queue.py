@@ -163,6 +163,7 @@ def test_each_round_keeps_what_was_submitted_and_what_changed(world):
     fields = {row["field"]: row["value"] for row in first["fields"]}
     assert fields["title"] == "和平区学校名录" and fields["notes"] == "第一版简介"
     assert "id" not in fields and "metadata_modified" not in fields
+    assert fields["tags"] and all(isinstance(tag, str) for tag in fields["tags"])  # names
 
     call_as(world.hp_reviewer, "registration_request_supplement", id=app["id"],
             items=["补充简介"])
