@@ -80,12 +80,11 @@ def tjregistry_error_page(code: Any, content: Any = None, name: Any = None) -> d
     csrf = status == 400 and "CSRF" in message
     if csrf:
         message = tk._(_CSRF_EXPLANATION)
-    elif status >= 500:
-        message = tk._(_ERROR_EXPLANATIONS[500] if status not in _ERROR_EXPLANATIONS
-                       else _ERROR_EXPLANATIONS[status])
+    elif status >= 500:  # whatever the exception said stays in the log
+        message = tk._(_ERROR_EXPLANATIONS.get(status, _ERROR_EXPLANATIONS[500]))
     elif not message or is_stock or message == str(name or ""):
         explanation = _ERROR_EXPLANATIONS.get(status)
         message = tk._(explanation) if explanation else ""
-    title = _ERROR_TITLES.get(status) or (stock.name if stock else "")
-    return {"code": status, "title": tk._(title) if title else str(name or ""),
-            "message": message, "csrf": csrf}
+    # A status without a title of its own gets a plain "Error", never werkzeug's English.
+    title = tk._(_ERROR_TITLES[status]) if status in _ERROR_TITLES else tk._("Error")
+    return {"code": status, "title": title, "message": message, "csrf": csrf}

@@ -58,6 +58,10 @@ def test_logged_in_users_are_not_offered_to_log_in(app, world):
     (403, "You don't have the permission to access the requested resource. It is either "
           "read-protected or not readable by the server.", "没有权限",
      "您没有权限查看此页面或执行此操作。"),
+    # A status without a title of its own: a plain 错误, not werkzeug's "Gone".
+    (410, "The requested URL is no longer available on this server and there is no "
+          "forwarding address. If you followed a link from a foreign page, please contact "
+          "the author of this page.", "错误", ""),
 ])
 def test_stock_english_is_replaced(app, code, content, title, message):
     with app.flask_app.test_request_context("/"):
