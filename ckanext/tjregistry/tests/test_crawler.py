@@ -14,10 +14,11 @@ of each pattern are visited, at most PER_CRAWL pages per role and language and f
 CRAWL_SECONDS in all, so the crawl stays bounded. ``TJ_CRAWL_REPORT=<dir>`` writes what
 was visited (with response times) and found to ``<dir>/crawl.txt``.
 
-It fails on any 5xx, and on a Chinese page whose interface text (header, navigation,
-headings, labels, buttons, table headers, flash messages, the page title) is English
-once data values (names, codes, addresses) and the platform's proper nouns (CKAN, API,
-DCAT, PDF ...) are set aside. (test_i18n.py checks that every message has its Chinese.)
+It fails on any 5xx or traceback, on a raw timestamp (``2026-12-06T18:34:56``) in either
+language, and on a Chinese page whose interface text (header, navigation, headings,
+labels, buttons, table headers, flash messages, the page title) is English once data
+values (names, codes, addresses) and the platform's proper nouns (CKAN, API, DCAT,
+PDF ...) are set aside. (test_i18n.py checks that every message has its Chinese.)
 """
 from __future__ import annotations
 
@@ -91,6 +92,9 @@ ALLOWED_WORDS = {
     "https", "rss", "atom", "ok", "sql", "doi", "email", "e-mail", "mb", "kb", "gb",
     "markdown", "app", "ip", "www", "org", "cn", "gov", "tj", "js", "ca", "ukey", "tianjin",
 }
+# Times are shown as 2026年12月7日 10:34 / 7 Dec 2026, 10:34 (common/dates.py), never as
+# the stored UTC value.
+RAW_TIMESTAMP = re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?")
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'’]+")
 VALUE_PATTERNS = (
     re.compile(r"\S+@\S+"),                                  # e-mail addresses
@@ -299,6 +303,9 @@ def crawl(server: LiveServer, session: requests.Session, role: str, language: st
             continue
         soup = BeautifulSoup(response.content, "html.parser")
         links = [a.get("href") for a in soup.select("a[href]")]
+        shown = soup.body.get_text(" ") if soup.body else ""
+        for stamp in sorted(set(RAW_TIMESTAMP.findall(shown)))[:1]:
+            result.add(target, f"a raw timestamp instead of the platform's format: {stamp}")
         if language == "zh_Hans_CN":
             for text in _interface_texts(soup):
                 words = english_words(text, data_values)
