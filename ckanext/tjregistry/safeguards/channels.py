@@ -61,7 +61,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         institution_service_report objection_list objection_show registration_history
         registration_late_list registration_list registration_notification_list
         registration_publicity_list registration_query registration_show
-        registration_submission_show
+        registration_submission_show registration_dataset_list
         registration_statistics_show registration_status_show
     """),
     FROZEN_WRITE: _names("""
@@ -158,6 +158,7 @@ ROUTES: dict[str, frozenset[str]] = {
         tjregistry_statistics.supervision_page
         tjregistry_workflow.application tjregistry_workflow.dataset_history
         tjregistry_workflow.index tjregistry_workflow.queue tjregistry_workflow.notifications
+        tjregistry_workflow.mine
         admin.trash
     """) | frozenset(f"{kind}.{page}" for kind in _DATASET_PAGES
                      for page in ("read", "search", "resources", "followers", "groups"))
@@ -177,6 +178,7 @@ ROUTES: dict[str, frozenset[str]] = {
         tjregistry_statistics.supervision_action tjregistry_workflow.accounts
         tjregistry_workflow.application_action tjregistry_workflow.dataset_action
         tjregistry_workflow.register_registrant tjregistry_workflow.submit
+        tjregistry_certificates.renew tjregistry_dataset_types.choose_type
     """) | frozenset(f"{kind}.{page}" for kind in _DATASET_PAGES
                      for page in ("new", "edit", "delete", "follow", "unfollow"))
         | frozenset(f"{kind}_resource.{page}" for kind in _DATASET_PAGES
@@ -184,7 +186,7 @@ ROUTES: dict[str, frozenset[str]] = {
     NEITHER: _names("""
         admin.index api.format_autocomplete api.get_api api.i18n_js_translations
         api.tag_autocomplete home.about home.redirect_locale home.robots_txt static
-        tjregistry_certificates.key_pem tjregistry_certificates.keys
+        tjregistry_certificates.key_pem tjregistry_certificates.keys tjregistry_workflow.landing
         user.login user.logout user.logged_out_page util.internal_redirect util.primer
         webassets.index
     """),
