@@ -363,15 +363,16 @@ def _a_form_with_a_bad_token_is_refused_in_the_users_language(
 def test_every_page_of_every_role_in_both_languages(clean_db, clean_index, ckan_server):
     site = _demo_like_world()
     started = time.monotonic()
-    sessions = {role: requests.Session() if role == "anonymous" else _login(ckan_server, role)
-                for role in ROLES}
-    _a_form_with_a_bad_token_is_refused_in_the_users_language(
-        ckan_server, sessions["hp_clerk"], "hp_clerk")
     jobs = [(role, language) for role in ROLES for language in ("zh_Hans_CN", "en")]
+    # A session per crawl: a flash message queued in one language is shown in that one.
+    sessions = {job: requests.Session() if job[0] == "anonymous" else _login(ckan_server, job[0])
+                for job in jobs}
+    _a_form_with_a_bad_token_is_refused_in_the_users_language(
+        ckan_server, sessions["hp_clerk", "en"], "hp_clerk")
     # All crawls at once, so that each gets its share of the time budget.
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         crawls = list(pool.map(
-            lambda job: crawl(ckan_server, sessions[job[0]], job[0], job[1],
+            lambda job: crawl(ckan_server, sessions[job], job[0], job[1],
                               site.data_values, started + CRAWL_SECONDS), jobs))
     elapsed = time.monotonic() - started
 
