@@ -85,6 +85,10 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
         # (registration/views.py landing); a site that chose another page keeps it.
         if config.get("ckan.auth.route_after_login") in (None, "", "dashboard.datasets"):
             config["ckan.auth.route_after_login"] = "tjregistry_workflow.landing"
+        # CKAN exempts extensions' blueprints from CSRF checks by default; every form of
+        # the platform carries its token, and its decisions must not be postable from
+        # another site.
+        config["ckan.csrf_protection.ignore_extensions"] = False
 
     # IConfigurable: no activity row holds or hands out a restricted value (activity_privacy.py).
     # The features' guards and effects are registered when their modules are imported:

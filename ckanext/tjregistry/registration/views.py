@@ -43,10 +43,17 @@ def _require_login() -> None:
         tk.abort(403, tk._("Please log in first"))
 
 
-def _flash_errors(error: tk.ValidationError) -> None:
+def _flash_errors(error: tk.ValidationError, shown_in_form: tuple[str, ...] = ()) -> None:
+    """A message per refused input, named by its label, not its key; inputs whose
+    message the page shows next to the control (``shown_in_form``) are left out."""
     for field, messages in (error.error_dict or {}).items():
+        if field in shown_in_form:
+            continue
         text = "; ".join(str(m) for m in messages) if isinstance(messages, list) else messages
-        h.flash_error(f"{field}: {text}")
+        label = workflow.INPUT_LABELS.get(field, field)
+        if not (h.lang() or "zh").startswith("zh"):
+            label = field.replace("_", " ")
+        h.flash_error(str(text) if label in str(text) else f"{label}: {text}")
 
 
 def _form() -> dict[str, Any]:
@@ -239,7 +246,7 @@ def application_action(app_id: str, name: str) -> ResponseReturnValue:
         return tk.abort(403, str(error) or tk._("Not authorized"))
     except tk.ValidationError as error:
         # Shown again with what was typed: a refused resubmission keeps its note.
-        _flash_errors(error)
+        _flash_errors(error, shown_in_form=("pledge", "internal_review"))
         return application(app_id, form=data, errors=error.error_dict)
     return h.redirect_to("tjregistry_workflow.application", app_id=app_id)
 
@@ -381,13 +388,22 @@ def dataset_history(package_id: str) -> ResponseReturnValue:
         return tk.abort(404, tk._("Dataset not found"))
     except tk.NotAuthorized:
         return tk.abort(403, tk._("Not authorized to see this history"))
-    may_revoke = _allowed("registration_revoke", {"package_id": dataset["id"]})
-    may_review = _allowed("registration_revocation_review", {"package_id": dataset["id"]})
+    current = status["registration_status"]
+    may_revoke = (_starts_from("revoke", current)
+                  and _allowed("registration_revoke", {"package_id": dataset["id"]}))
+    may_review = (_starts_from("revocation_review", current)
+                  and _allowed("registration_revocation_review", {"package_id": dataset["id"]}))
     return tk.render("tjregistry/workflow/dataset_history.html", {
         "dataset": dataset, "events": events, "status": status, "may_revoke": may_revoke,
         "may_review": may_review, "revocation_grounds": workflow.REVOCATION_GROUNDS,
         "ground_labels": workflow.GROUND_LABELS,
     })
+
+
+def _starts_from(action: str, registration_status: str) -> bool:
+    """Whether the transition table lets ``action`` start from the registration's status."""
+    return any(registration_status in transition.sources
+               for transition in workflow.transitions_for(action, workflow.REGISTRATION))
 
 
 def _allowed(auth: str, data: dict[str, Any]) -> bool:
