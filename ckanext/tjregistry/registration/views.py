@@ -211,6 +211,9 @@ def _field_labels(dataset_type: str | None) -> dict[str, dict[str, Any]]:
             "choices" in field or "choices_helper" in field) else None
         result[field["field_name"]] = {
             "label": tk.h.scheming_language_text(field.get("label")) or field["field_name"],
+            # Shown as local dates and times, not as stored (ISO, UTC).
+            "kind": {"tjregistry_date": "date", "tjregistry_datetime": "datetime"}.get(
+                field.get("preset") or "", "text"),
             "choices": {str(choice["value"]): tk.h.scheming_language_text(choice["label"])
                         for choice in choices or []},
         }
