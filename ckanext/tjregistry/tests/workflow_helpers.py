@@ -35,6 +35,8 @@ def make_org(name: str, kind: str, level: str, district: str, **fields: Any) -> 
 
 def make_user(name: str, org: dict[str, Any] | None = None, capacity: str = "editor",
               **kwargs: Any) -> dict[str, Any]:
+    # No picture, like the platform's accounts (CKAN's factory gives each a remote image).
+    kwargs.setdefault("image_url", "")
     user = factories.UserWithToken(name=name, email=f"{name}@example.org", **kwargs)
     if org is not None:
         helpers.call_action("organization_member_create", {"ignore_auth": True},
