@@ -22,7 +22,7 @@ from ckanext.tjregistry.certificates.content import (
 )
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
 from ckanext.tjregistry.certificates.verification import max_upload_bytes
-from ckanext.tjregistry.common import ratelimit, registry, workdays
+from ckanext.tjregistry.common import ratelimit, registry, texts, workdays
 
 certificates = registry.blueprint(Blueprint("tjregistry_certificates", __name__))
 
@@ -172,11 +172,7 @@ def _renewal(result: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _in_page_language(message: Any) -> str:
     """The page language's half of an inline bilingual action message ("中文 / English")."""
-    text = "; ".join(str(m) for m in message) if isinstance(message, list) else str(message)
-    zh, separator, en = text.partition(" / ")
-    if not separator:
-        return text
-    return en if (h.lang() or "").startswith("en") else zh
+    return texts.in_language(message, h.lang() or "zh_Hans_CN")
 
 
 @certificates.route("/registration/certificate/<code>/renew", methods=["POST"])

@@ -7,7 +7,7 @@ from werkzeug.exceptions import default_exceptions
 
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.common import dates, registry
+from ckanext.tjregistry.common import dates, registry, texts
 
 
 def N_(message: str) -> str:
@@ -17,6 +17,12 @@ def N_(message: str) -> str:
 
 def _language() -> str:
     return tk.h.lang() or "zh_Hans_CN"
+
+
+@registry.helper
+def tjregistry_in_page_language(message: Any) -> str:
+    """The page language's half of an inline bilingual action message (common/texts.py)."""
+    return texts.in_language(message, _language())
 
 
 @registry.helper

@@ -26,3 +26,14 @@ class FieldError(tk.ValidationError):
 
 def field_error(field: str, zh: str, en: str) -> FieldError:
     return FieldError(field, zh, en)
+
+
+def in_language(message: object, lang: str) -> str:
+    """The half of an inline bilingual message (or list of them) a page in ``lang``
+    shows: ``诚信承诺不能为空 / pledge is required`` reads 诚信承诺不能为空 in Chinese."""
+    messages = message if isinstance(message, list) else [message]
+    halves = []
+    for text in map(str, messages):
+        zh, separator, en = text.partition(" / ")
+        halves.append((en if lang.startswith("en") else zh) if separator else text)
+    return "; ".join(halves)

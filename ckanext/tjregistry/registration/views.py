@@ -15,7 +15,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.common import current_user
 
-from ckanext.tjregistry.common import jurisdiction, registry, workdays
+from ckanext.tjregistry.common import jurisdiction, registry, texts, workdays
 from ckanext.tjregistry.registration import agencies, freeze, workflow
 
 registration = registry.blueprint(
@@ -49,7 +49,7 @@ def _flash_errors(error: tk.ValidationError, shown_in_form: tuple[str, ...] = ()
     for field, messages in (error.error_dict or {}).items():
         if field in shown_in_form:
             continue
-        text = "; ".join(str(m) for m in messages) if isinstance(messages, list) else messages
+        text = _in_page_language(messages)
         label = workflow.INPUT_LABELS.get(field, field)
         if not (h.lang() or "zh").startswith("zh"):
             label = field.replace("_", " ")
@@ -271,11 +271,7 @@ def _submit_input_messages() -> dict[str, str]:
 
 def _in_page_language(message: Any) -> str:
     """The page language's half of an inline bilingual API message ("中文 / English")."""
-    text = "; ".join(str(m) for m in message) if isinstance(message, list) else str(message)
-    zh, separator, en = text.partition(" / ")
-    if not separator:
-        return text
-    return en if (h.lang() or "").startswith("en") else zh
+    return texts.in_language(message, h.lang() or "zh_Hans_CN")
 
 
 def _submit_problems(errors: dict[str, Any], dataset_type: str) -> list[dict[str, Any]]:
