@@ -26,6 +26,17 @@ REVIEWER = "reviewer"
 CITY_REVIEWER = "city_reviewer"
 SYSTEM = "system"
 ROLES = (REGISTRANT, REVIEWER, CITY_REVIEWER, SYSTEM)
+# How the history names the role an event was recorded in (the roles above, and those of
+# evidence, repairs and supervision recorded in the same history).
+ROLE_LABELS: dict[str, dict[str, str]] = {
+    REGISTRANT: {"zh_Hans_CN": "登记主体", "en": "registrant"},
+    REVIEWER: {"zh_Hans_CN": "登记机构", "en": "registration institution"},
+    CITY_REVIEWER: {"zh_Hans_CN": "市登记机构", "en": "city registration institution"},
+    SYSTEM: {"zh_Hans_CN": "平台", "en": "platform"},
+    "agency": {"zh_Hans_CN": "代理机构", "en": "agency"},
+    "operator": {"zh_Hans_CN": "平台运维", "en": "platform operator"},
+    "authority": {"zh_Hans_CN": "数据主管部门", "en": "data authority"},
+}
 
 APPLICATION_TYPES = ("initial", "change", "correction", "cancellation")
 

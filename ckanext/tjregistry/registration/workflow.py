@@ -101,6 +101,9 @@ from ckanext.tjregistry.registration.declaration import (
     REVOCATION_GROUNDS as REVOCATION_GROUNDS,
 )
 from ckanext.tjregistry.registration.declaration import (
+    ROLE_LABELS as ROLE_LABELS,
+)
+from ckanext.tjregistry.registration.declaration import (
     ROLES as ROLES,
 )
 from ckanext.tjregistry.registration.declaration import (

@@ -39,6 +39,11 @@ def tjregistry_wf_ground(ground: str | None) -> str:
 
 
 @registry.helper
+def tjregistry_wf_role(role: str | None) -> str:
+    return tjregistry_wf_label(workflow.ROLE_LABELS.get(role or "")) or (role or "")
+
+
+@registry.helper
 def tjregistry_wf_routing(reason: str | None) -> str:
     return tjregistry_wf_label(workflow.ROUTING_LABELS.get(reason or "")) or (reason or "")
 
