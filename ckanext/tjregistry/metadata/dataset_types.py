@@ -25,6 +25,7 @@ import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
 from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.metadata import repeating_rows
 
 GENERIC_OPTION = "tjregistry.ui.generic_datasets"
 REGISTRATION_TYPES = ("data-resource", "data-product")
@@ -49,6 +50,13 @@ def package_create(original_action: Any, context: Context, data_dict: DataDict) 
     dataset_type = (data_dict or {}).get("type") or "dataset"
     if dataset_type not in REGISTRATION_TYPES and not generic_datasets_allowed():
         raise tk.ValidationError(type_error())
+    resources = data_dict.get("resources")
+    if isinstance(resources, list):
+        fields = repeating_rows.repeating_resource_fields()
+        data_dict = dict(data_dict, resources=[dict(resource) for resource in resources])
+        for resource in data_dict["resources"]:
+            if isinstance(resource, dict):
+                repeating_rows.drop_blank_rows(resource, fields)
     return original_action(context, data_dict)
 
 
