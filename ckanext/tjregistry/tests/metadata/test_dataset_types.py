@@ -126,3 +126,14 @@ def test_the_form_accepts_a_chinese_title_without_a_name(app, world):
 
 def test_make_dataset_still_takes_an_explicit_name(world):
     assert make_dataset(world.hp_reg, name="explicit-name")["name"] == "explicit-name"
+
+
+def test_a_form_without_registrant_is_refused_in_chinese(app, world):
+    data = dataset_fields(owner_org="", name="", title="无主体数据")
+    form_data = {key: value for key, value in data.items()
+                 if isinstance(value, str) and key != "resources"}
+    form_data.update({"save": "continue", "pkg_name": ""})
+    page = app.post("/data-resource/new", headers=_auth(world.hp_clerk), data=form_data)
+    summary = BeautifulSoup(page.body, "html.parser").select_one(".error-explanation").text
+    assert "请选择登记主体" in summary and "An organization" not in summary
+    assert model.Session.query(model.Package).count() == 0
