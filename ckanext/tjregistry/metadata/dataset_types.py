@@ -24,7 +24,7 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.types import Context, DataDict
 
-from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.common import registry, workdays
 from ckanext.tjregistry.metadata import repeating_rows
 
 GENERIC_OPTION = "tjregistry.ui.generic_datasets"
@@ -103,7 +103,7 @@ def tjregistry_default_name(key: Any, data: dict[Any, Any], errors: Any,
         data[key] = package.name
         return
     data[key] = proposed_name(data.get(("owner_org",)), data.get(("gov_catalog_code",)),
-                              datetime.date.today())
+                              workdays.local_today())  # the date in Tianjin
 
 
 @registry.helper

@@ -7,6 +7,7 @@ from bs4 import BeautifulSoup
 import ckan.model as model
 from ckan.tests import helpers
 
+from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.metadata import dataset_types
 from ckanext.tjregistry.tests.workflow_helpers import call_as, dataset_fields, make_dataset
 
@@ -104,7 +105,8 @@ def test_without_a_catalogue_code_the_name_has_the_date(world):
     created = call_as(world.hp_clerk, "package_create", **data)
     assert created["name"].startswith("hp-reg-")
     prefix, date, tail = created["name"].rsplit("-", 2)
-    assert len(date) == 8 and date.isdigit() and len(tail) == 4
+    # The day in Tianjin (UTC+8), not the server's UTC date.
+    assert date == workdays.local_today().strftime("%Y%m%d") and len(tail) == 4
 
 
 def test_the_form_accepts_a_chinese_title_without_a_name(app, world):
