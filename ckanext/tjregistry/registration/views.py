@@ -123,10 +123,12 @@ def _is_registrant_member(user: Any) -> bool:
 @registration.route("/home")
 def landing() -> ResponseReturnValue:
     """Where a login without ``came_from`` lands (``ckan.auth.route_after_login``):
-    registrants on 我的登记, everyone else on CKAN's dashboard."""
+    registrants on 我的登记, reviewers on their queue, everyone else on CKAN's dashboard."""
     _require_login()
     if _is_registrant_member(tk.g.userobj):
         return h.redirect_to("tjregistry_workflow.mine")
+    if jurisdiction.reviewer_institutions(tk.g.userobj):
+        return h.redirect_to("tjregistry_workflow.index", scope="queue")
     return h.redirect_to("dashboard.datasets")
 
 

@@ -205,8 +205,8 @@ def test_search_pages_name_the_dataset_types_not_their_machine_names(app, prefix
     for dataset_type, name in names.items():
         page = app.get(f"{prefix}/{dataset_type}/").body
         # The breadcrumb's last item (the main menu has an active item of its own).
-        crumb = re.search(r'<ol class="breadcrumb">.*<li class="active"><a href="[^"]*">([^<]*)</a>',
-                          page, re.DOTALL)
+        crumb = re.search(r'<ol class="breadcrumb">.*<li class="active">'
+                          r'<a href="[^"]*">([^<]*)</a>', page, re.DOTALL)
         assert crumb is not None and crumb.group(1) == name
         assert f"<title>{name} - " in page
         assert "Data-" not in page

@@ -108,12 +108,15 @@ def test_the_action_lists_only_the_callers_registrants(world):
 
 
 # ------------------------------------------------------------- after login ---
-def test_registrants_land_on_my_registrations_after_login_others_on_the_dashboard(
+def test_registrants_land_on_my_registrations_reviewers_on_the_queue_others_on_the_dashboard(
         app, world):
     response = app.get("/registration/home", headers=_auth(world.hp_clerk),
                        follow_redirects=False)
     assert response.headers["Location"].endswith("/registration/mine")
     response = app.get("/registration/home", headers=_auth(world.hp_reviewer),
+                       follow_redirects=False)
+    assert response.headers["Location"].endswith("/registration/?scope=queue")
+    response = app.get("/registration/home", headers=_auth(world.officer),
                        follow_redirects=False)
     assert response.headers["Location"].endswith("/dashboard/datasets")
     # CKAN's login sends users without came_from to ckan.auth.route_after_login.
