@@ -34,6 +34,11 @@ APPLICATION_ACTIONS = {
 }
 
 
+# Decisions that end a procedure and cannot be undone: the page asks for a confirmation
+# and the view decides only with it (the API takes the call itself as the decision).
+FINAL_DECISIONS = ("reject", "refuse", "revoke")
+
+
 def _context() -> dict[str, Any]:
     return {"user": current_user.name if current_user.is_authenticated else ""}
 
@@ -200,7 +205,7 @@ def application(app_id: str, form: dict[str, Any] | None = None,
         "refusal_grounds": workflow.REFUSAL_GROUNDS, "ground_labels": workflow.GROUND_LABELS,
         "submission": submission, "fields": _field_labels(app["dataset_type"]),
         "publicity": _publicity_if_approved_today(),
-        "form": form or {}, "errors": errors or {},
+        "form": form or {}, "errors": errors or {}, "final_decisions": FINAL_DECISIONS,
     })
 
 
@@ -239,6 +244,11 @@ def application_action(app_id: str, name: str) -> ResponseReturnValue:
         return tk.abort(404, tk._("Unknown action"))
     data = _form()
     data["id"] = app_id
+    if name in FINAL_DECISIONS and not data.pop("confirmed", None):
+        # The page asks (a dialog, or a required checkbox without JavaScript); a post
+        # without the answer decides nothing.
+        h.flash_error(tk._("Confirm the decision: it is final and cannot be undone."))
+        return application(app_id, form=data)
     if name == "request_supplement":
         data["items"] = [line.strip() for line in (data.get("items") or "").splitlines()
                          if line.strip()]
@@ -424,6 +434,9 @@ def dataset_action(package_id: str, name: str) -> ResponseReturnValue:
         return tk.abort(404, tk._("Unknown action"))
     data = _form()
     data["package_id"] = package_id
+    if name in FINAL_DECISIONS and not data.pop("confirmed", None):
+        h.flash_error(tk._("Confirm the decision: it is final and cannot be undone."))
+        return h.redirect_to("tjregistry_workflow.dataset_history", package_id=package_id)
     try:
         tk.get_action(actions[name])(_context(), data)
         h.flash_success(tk._("Done."))

@@ -67,7 +67,7 @@ def test_registrant_submits_in_the_web_form_and_reviewer_decides(app, world):
     assert _state(app_id) == "accepted"
     # A rejection without reasons is refused with a message, never a 500.
     response = app.post(f"/registration/application/{app_id}/reject",
-                        headers=_auth(world.hp_reviewer), data={"reasons": ""})
+                        headers=_auth(world.hp_reviewer), data={"reasons": "", "confirmed": "1"})
     assert response.status_code == 200
     assert "reasons" in response.body
     assert _state(app_id) == "accepted"
@@ -132,8 +132,12 @@ def test_supplement_withdrawal_and_refusal_forms(app, world):
     app.post(f"{url}/withdraw_decide", headers=_auth(world.hp_reviewer),
              data={"consent": "false", "reasons": "不同意"})
     assert _state(application["id"]) == "submitted"
+    # Unconfirmed, nothing is decided.
+    page = app.post(f"{url}/refuse", headers=_auth(world.hp_reviewer),
+                    data={"ground": "ownership_dispute", "reasons": "权属争议"})
+    assert _state(application["id"]) == "submitted" and "请确认" in page.body
     app.post(f"{url}/refuse", headers=_auth(world.hp_reviewer),
-             data={"ground": "ownership_dispute", "reasons": "权属争议"})
+             data={"ground": "ownership_dispute", "reasons": "权属争议", "confirmed": "1"})
     assert _state(application["id"]) == "refused"
     page = app.get(url, headers=_auth(world.hp_clerk))
     assert "存在数据权属争议" in page.body and "权属争议" in page.body
@@ -169,15 +173,20 @@ def test_revocation_and_city_review_pages(app, world):
     url = f"/registration/dataset/{ds['id']}"
     page = app.get(f"{url}/history", headers=_auth(world.hp_reviewer))
     assert BeautifulSoup(page.body, "html.parser").find(id="tjr-revoke")
+    # Unconfirmed, nothing is decided.
     app.post(f"{url}/revoke", headers=_auth(world.hp_reviewer),
              data={"ground": "false_materials", "reasons": "虚假材料"})
+    assert workflow.registration_status(ds["id"]) == "registered"
+    app.post(f"{url}/revoke", headers=_auth(world.hp_reviewer),
+             data={"ground": "false_materials", "reasons": "虚假材料", "confirmed": "1"})
+    assert workflow.registration_status(ds["id"]) == "revoked"
     page = app.get(f"{url}/history", headers=_auth(world.city_reviewer))
     assert BeautifulSoup(page.body, "html.parser").find(id="tjr-revocation-review")
     app.post(f"{url}/revocation_review", headers=_auth(world.city_reviewer),
              data={"decision": "reverse", "reasons": "依据不足"})
     assert workflow.registration_status(ds["id"]) == "registered"
     app.post(f"{url}/revoke", headers=_auth(world.bh_reviewer),
-             data={"ground": "false_materials", "reasons": "x"}, status=403)
+             data={"ground": "false_materials", "reasons": "x", "confirmed": "1"}, status=403)
 
 
 def test_accounts_page_for_the_city_institution_only(app, world):
