@@ -59,8 +59,10 @@ def screenshot_folder(tmp_path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    """Debian's headless Chromium through Debian's chromedriver, asking for Chinese."""
+def chromium(tmp_path: Path, window: tuple[int, int] | None = WINDOW,
+             extra_arguments: tuple[str, ...] = ()) -> Iterator[webdriver.Chrome]:
+    """Debian's headless Chromium through Debian's chromedriver, asking for Chinese;
+    ``window`` None leaves Chromium's own size."""
     chromedriver = shutil.which("chromedriver")
     assert chromedriver, "chromedriver is missing (Debian's chromium-driver, services/stack.sh)"
     options = webdriver.ChromeOptions()
@@ -68,8 +70,9 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
                      "--disable-dev-shm-usage", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run",
-                     f"--window-size={WINDOW[0]},{WINDOW[1]}", "--lang=zh-CN",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
+                     "--lang=zh-CN", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                     *((f"--window-size={window[0]},{window[1]}",) if window else ()),
+                     *extra_arguments):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     # An explicit driver path: Selenium never looks for (or downloads) a driver itself.

@@ -16,7 +16,6 @@ directory).
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,6 @@ from typing import Any
 import pytest
 from selenium import webdriver
 from selenium.common.exceptions import TimeoutException
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions as ec
@@ -33,13 +31,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 import ckan.model as model
 
 from ckanext.tjregistry.registration import workflow
+from ckanext.tjregistry.tests.browser_helpers import chromium
 from ckanext.tjregistry.tests.live_server import LiveServer
 from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, RESIDENT_ID, in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
 PASSWORD = "Tianjin-a11y-2026"
 WAIT_SECONDS = 30
 DESKTOP = (1280, 1000)
@@ -79,25 +77,8 @@ def screenshot_dir(tmp_path) -> Path:
 
 @pytest.fixture
 def driver(tmp_path) -> Iterator[webdriver.Chrome]:
-    chromedriver = shutil.which("chromedriver")
-    assert chromedriver, "chromedriver is missing (Debian's chromium-driver, services/stack.sh)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                     f"--window-size={DESKTOP[0]},{DESKTOP[1]}", "--lang=zh-CN",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    service = Service(executable_path=chromedriver,
-                      log_output=str(tmp_path / "chromedriver.log"))
-    browser = webdriver.Chrome(service=service, options=options)
-    browser.set_page_load_timeout(60)
-    try:
+    with chromium(tmp_path, window=DESKTOP) as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 @pytest.fixture

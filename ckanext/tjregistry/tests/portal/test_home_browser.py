@@ -11,37 +11,20 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+
+from ckanext.tjregistry.tests.browser_helpers import chromium
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"
 PLATFORM_BLUE = (0x0B, 0x4F, 0x8A)  # portal.css --tjr-blue, the hero and the mark
 SEAL_RED = (0xD3, 0x2F, 0x2F)  # portal.css --tjr-red, the search button and the seal
 
 
 @pytest.fixture
 def driver(tmp_path) -> Iterator[webdriver.Chrome]:
-    chromedriver = shutil.which("chromedriver")
-    assert chromedriver, "chromedriver is missing (Debian's chromium-driver, services/stack.sh)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run",
-                     "--hide-scrollbars", "--lang=zh-CN",
-                     f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    service = Service(executable_path=chromedriver,
-                      log_output=str(tmp_path / "chromedriver.log"))
-    browser = webdriver.Chrome(service=service, options=options)
-    browser.set_page_load_timeout(60)
-    try:
+    with chromium(tmp_path, window=None, extra_arguments=("--hide-scrollbars",)) as browser:
         yield browser
-    finally:
-        browser.quit()
 
 
 def _painted(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 8) -> int:
