@@ -52,7 +52,7 @@ from ckanext.tjregistry.metadata.validators import (
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.model.objection import Objection, ObjectionFile, ObjectionSequence
 from ckanext.tjregistry.publicity import period as publicity
-from ckanext.tjregistry.registration import agencies, notifications, workflow
+from ckanext.tjregistry.registration import agencies, duties, notifications, workflow
 
 log = logging.getLogger(__name__)
 
@@ -308,15 +308,20 @@ def _remove(stored_names: list[str]) -> None:
 
 
 def handles(user: model.User | None, objection: Objection) -> bool:
-    """The institution handling the application (today's acting institution) and sysadmins."""
+    """The institution handling the application (today's acting institution) and sysadmins;
+    a reviewer tied to the registrant is recused and does not see the objector."""
     if user is None:
         return False
-    return user.sysadmin or jurisdiction.is_reviewer_for(user, objection.institution_id)
+    if user.sysadmin:
+        return True
+    return (jurisdiction.is_reviewer_for(user, objection.institution_id)
+            and duties.recusal(user, objection.registrant_id) is None)
 
 
 def may_decide(user: model.User | None, objection: Objection) -> bool:
     # As for every workflow decision, administering the platform does not make one a reviewer.
-    return jurisdiction.is_reviewer_for(user, objection.institution_id)
+    return (jurisdiction.is_reviewer_for(user, objection.institution_id)
+            and duties.recusal(user, objection.registrant_id) is None)
 
 
 def may_respond(user: model.User | None, objection: Objection) -> bool:

@@ -26,6 +26,9 @@ REVIEWER = "reviewer"
 CITY_REVIEWER = "city_reviewer"
 SYSTEM = "system"
 ROLES = (REGISTRANT, REVIEWER, CITY_REVIEWER, SYSTEM)
+# The institution's roles: a transition open only to them is a decision, from which a
+# person tied to the registrant is recused (duties.py).
+DECIDING_ROLES = (REVIEWER, CITY_REVIEWER)
 # How the history names the role an event was recorded in (the roles above, and those of
 # evidence, repairs and supervision recorded in the same history).
 ROLE_LABELS: dict[str, dict[str, str]] = {
@@ -81,6 +84,14 @@ class Transition:
     guard: str | None = None
     effects: tuple[str, ...] = ()
     notify: tuple[str, ...] = ()
+    # Four eyes: whoever performed one of these transitions on the same application (or
+    # registration) may not perform this one (``tjregistry.workflow.four_eyes``).
+    second_person_after: tuple[str, ...] = ()
+
+    @property
+    def is_decision(self) -> bool:
+        people = [role for role in self.roles if role != SYSTEM]
+        return bool(people) and all(role in DECIDING_ROLES for role in people)
 
 
 STATES: tuple[State, ...] = (
@@ -143,16 +154,19 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("approve_to_publicity", "approve", APPLICATION, ("accepted",), "publicity",
                (REVIEWER,), "registration_approve", L("审核通过并公示", "Approve (publicity)"),
                guard="publicity_required", effects=("record_decision", "start_publicity"),
-               notify=("registrant",)),
+               notify=("registrant",),
+               second_person_after=("accept",)),
     Transition("approve_to_issuance", "approve", APPLICATION, ("accepted",), "approved",
                (REVIEWER,), "registration_approve", L("审核通过", "Approve"),
                guard="issuance_without_publicity", effects=("record_decision",),
-               notify=("registrant",)),
+               notify=("registrant",),
+               second_person_after=("accept",)),
     Transition("approve_cancellation", "approve", APPLICATION, ("accepted",), "completed",
                (REVIEWER,), "registration_approve", L("准予注销", "Approve cancellation"),
                guard="is_cancellation",
                effects=("record_decision", "cancel_registration", "cancel_certificate"),
-               notify=("registrant",)),
+               notify=("registrant",),
+               second_person_after=("accept",)),
     # Art. 19: a negative decision states its reasons.
     Transition("reject", "reject", APPLICATION, ("accepted",), "rejected", (REVIEWER,),
                "registration_reject", L("审核不通过", "Reject"),
@@ -224,12 +238,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("uphold_revocation", "revocation_review", REGISTRATION, ("revoked",), "revoked",
                (CITY_REVIEWER,), "registration_revocation_review",
                L("撤销备案无异议", "Uphold revocation"), guard="filing_pending_uphold",
-               effects=("close_filing",), notify=("registrant", "reviewers")),
+               effects=("close_filing",), notify=("registrant", "reviewers"),
+               second_person_after=("revoke",)),
     Transition("reverse_revocation", "revocation_review", REGISTRATION, ("revoked",),
                "registered", (CITY_REVIEWER,), "registration_revocation_review",
                L("纠正撤销", "Reverse revocation"), inputs=("reasons",),
                guard="filing_pending_reverse", effects=("close_filing", "reinstate_certificate"),
-               notify=("registrant", "reviewers")),
+               notify=("registrant", "reviewers"),
+               second_person_after=("revoke",)),
 )
 
 STATE_BY_NAME = {state.name: state for state in STATES}

@@ -58,7 +58,7 @@ from ckanext.tjregistry.common import history, jurisdiction, prefetch, signals, 
 from ckanext.tjregistry.metadata import duplicates
 from ckanext.tjregistry.metadata import fields as metadata
 from ckanext.tjregistry.model import Application, Registration
-from ckanext.tjregistry.registration import agencies, evidence
+from ckanext.tjregistry.registration import agencies, duties, evidence
 
 # The declaration, re-exported: the engine's callers read it as workflow.STATES etc.
 from ckanext.tjregistry.registration.declaration import (
@@ -72,6 +72,9 @@ from ckanext.tjregistry.registration.declaration import (
 )
 from ckanext.tjregistry.registration.declaration import (
     CITY_REVIEWER as CITY_REVIEWER,
+)
+from ckanext.tjregistry.registration.declaration import (
+    DECIDING_ROLES as DECIDING_ROLES,
 )
 from ckanext.tjregistry.registration.declaration import (
     NEW as NEW,
@@ -178,7 +181,8 @@ class Actor:
         return cls(user=None, system=True)
 
 
-def roles_for(actor: Actor, *, registrant_id: str, institution_id: str) -> set[str]:
+def held_roles(actor: Actor, *, registrant_id: str, institution_id: str) -> set[str]:
+    """The roles the actor's memberships give, before recusal."""
     if actor.system:
         return {SYSTEM}
     roles: set[str] = set()
@@ -192,6 +196,15 @@ def roles_for(actor: Actor, *, registrant_id: str, institution_id: str) -> set[s
         roles.add(REVIEWER)
     if jurisdiction.is_city_reviewer(actor.user):
         roles.add(CITY_REVIEWER)
+    return roles
+
+
+def roles_for(actor: Actor, *, registrant_id: str, institution_id: str) -> set[str]:
+    """The roles the actor may act in on the registrant's matters: a person tied to the
+    registrant keeps its side only (recusal, duties.py)."""
+    roles = held_roles(actor, registrant_id=registrant_id, institution_id=institution_id)
+    if roles.intersection(DECIDING_ROLES) and duties.recusal(actor.user, registrant_id):
+        roles.difference_update(DECIDING_ROLES)
     return roles
 
 
@@ -251,11 +264,35 @@ def _choose(action: str, subject: str, state: str, ctx: dict[str, Any]) -> Trans
     raise failures[0]
 
 
-def _check_role(transition: Transition, roles: set[str]) -> None:
-    if not roles.intersection(transition.roles):
-        raise tk.NotAuthorized(
-            "无权执行此操作或不在管辖范围内 / Not allowed to perform "
-            f"'{transition.action}' (role or jurisdiction)")
+def _check_role(transition: Transition, actor: Actor, *, registrant_id: str,
+                institution_id: str) -> None:
+    roles = roles_for(actor, registrant_id=registrant_id, institution_id=institution_id)
+    if roles.intersection(transition.roles):
+        return
+    held = held_roles(actor, registrant_id=registrant_id, institution_id=institution_id)
+    recused = duties.recusal(actor.user, registrant_id)
+    if recused is not None and held.intersection(transition.roles):
+        raise tk.NotAuthorized(recused.bilingual())
+    raise tk.NotAuthorized(
+        "无权执行此操作或不在管辖范围内 / Not allowed to perform "
+        f"'{transition.action}' (role or jurisdiction)")
+
+
+def second_person_required(session: Any, transition: Transition, actor: Actor,
+                           app: Application | None, package_id: str) -> bool:
+    """Four eyes: whether the actor took the earlier step and so may not take this one."""
+    if not transition.second_person_after or actor.system or not duties.four_eyes():
+        return False
+    earlier = duties.earlier_actor(session, actions=transition.second_person_after,
+                                   application_id=app.id if app else None,
+                                   package_id=package_id)
+    return earlier is not None and earlier == actor.id
+
+
+def _check_second_person(session: Any, transition: Transition, actor: Actor,
+                         app: Application | None, package_id: str) -> None:
+    if second_person_required(session, transition, actor, app, package_id):
+        raise tk.NotAuthorized(duties.second_person_message(transition.second_person_after))
 
 
 def _check_inputs(transition: Transition, inputs: dict[str, Any]) -> None:
@@ -320,7 +357,7 @@ def _submit(session: Any, actor: Actor, inputs: dict[str, Any]) -> Outcome:
                       institution_id="", created_by=actor.id)
     ctx = _context(session, actor, app, inputs)
     transition = _choose("submit", APPLICATION, NEW, ctx)
-    _check_role(transition, roles_for(actor, registrant_id=registrant.id, institution_id=""))
+    _check_role(transition, actor, registrant_id=registrant.id, institution_id="")
     _check_inputs(transition, inputs)
     session.add(app)
     return _finish(session, transition, ctx, NEW)
@@ -339,8 +376,9 @@ def _apply(session: Any, action: str, actor: Actor, app: Application,
            inputs: dict[str, Any]) -> Outcome:
     ctx = _context(session, actor, app, inputs)
     transition = _choose(action, APPLICATION, app.state, ctx)
-    _check_role(transition, roles_for(actor, registrant_id=app.registrant_id,
-                                      institution_id=app.institution_id))
+    _check_role(transition, actor, registrant_id=app.registrant_id,
+                institution_id=app.institution_id)
+    _check_second_person(session, transition, actor, app, app.package_id)
     _check_inputs(transition, inputs)
     return _finish(session, transition, ctx, app.state)
 
@@ -349,8 +387,9 @@ def _apply_registration(session: Any, action: str, actor: Actor, reg: Registrati
                         inputs: dict[str, Any]) -> Outcome:
     ctx = _context(session, actor, None, inputs, reg=reg)
     transition = _choose(action, REGISTRATION, reg.status, ctx)
-    _check_role(transition, roles_for(actor, registrant_id=reg.registrant_id,
-                                      institution_id=reg.institution_id))
+    _check_role(transition, actor, registrant_id=reg.registrant_id,
+                institution_id=reg.institution_id)
+    _check_second_person(session, transition, actor, None, reg.package_id)
     _check_inputs(transition, inputs)
     return _finish(session, transition, ctx, reg.status)
 

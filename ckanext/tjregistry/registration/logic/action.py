@@ -28,6 +28,7 @@ from ckanext.tjregistry.model import Application, Notification, Registration
 from ckanext.tjregistry.model.certificate import Certificate
 from ckanext.tjregistry.registration import (
     agencies,
+    duties,
     late,
     notifications,
     submissions,
@@ -62,12 +63,17 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def allowed_actions(user: model.User | None, app: Application) -> list[dict[str, Any]]:
-    """The API actions ``user`` may take on ``app`` now, from the transition table."""
-    roles = prefetch.memo(
+def _roles(user: model.User | None, app: Application) -> set[str]:
+    return prefetch.memo(
         ("tjregistry.roles", user.id if user else None, app.registrant_id, app.institution_id),
         lambda: workflow.roles_for(workflow.Actor(user), registrant_id=app.registrant_id,
                                    institution_id=app.institution_id))
+
+
+def allowed_actions(user: model.User | None, app: Application) -> list[dict[str, Any]]:
+    """The API actions ``user`` may take on ``app`` now, from the transition table."""
+    roles = _roles(user, app)
+    actor = workflow.Actor(user)
     seen: dict[str, dict[str, Any]] = {}
     for transition in workflow.TRANSITIONS:
         if (transition.subject != workflow.APPLICATION or not transition.api
@@ -75,12 +81,41 @@ def allowed_actions(user: model.User | None, app: Application) -> list[dict[str,
             continue
         if transition.guard == "no_supplement_this_round" and app.supplement_round == app.round:
             continue
+        if workflow.second_person_required(model.Session, transition, actor, app,
+                                           app.package_id):
+            continue
         entry = seen.setdefault(transition.api, {
             "action": transition.api, "name": transition.action, "transitions": [],
             "label": transition.label, "inputs": []})
         entry["transitions"].append(transition.name)
         entry["inputs"] = sorted(set(entry["inputs"]) | set(transition.inputs))
     return list(seen.values())
+
+
+def decision_limits(user: model.User | None, app: Application) -> list[dict[str, str]]:
+    """Why a reviewer of the application's institution may not decide on it now: recusal
+    (a tie to the registrant) or four eyes (they took the earlier step)."""
+    if user is None or app.state not in workflow.OPEN_STATES:
+        return []
+    actor = workflow.Actor(user)
+    held = prefetch.memo(
+        ("tjregistry.held_roles", user.id, app.registrant_id, app.institution_id),
+        lambda: workflow.held_roles(actor, registrant_id=app.registrant_id,
+                                    institution_id=app.institution_id))
+    if not held & set(workflow.DECIDING_ROLES):
+        return []
+    recused = prefetch.memo(("tjregistry.recusal", user.id, app.registrant_id),
+                            lambda: duties.recusal(user, app.registrant_id))
+    if recused is not None:
+        return [{"reason": "recusal", "zh_Hans_CN": recused.message("zh_Hans_CN"),
+                 "en": recused.message("en")}]
+    for transition in workflow.TRANSITIONS:
+        if (transition.subject == workflow.APPLICATION and app.state in transition.sources
+                and workflow.second_person_required(model.Session, transition, actor, app,
+                                                    app.package_id)):
+            return [{"reason": "four_eyes",
+                     **duties.second_person_texts(transition.second_person_after)}]
+    return []
 
 
 def _may_see_duplicates(user: model.User | None, app: Application) -> bool:
@@ -166,6 +201,7 @@ def application_dict(app: Application, user: model.User | None) -> dict[str, Any
         "created": _iso(app.created),
         "modified": _iso(app.modified),
         "allowed_actions": allowed_actions(user, app),
+        "decision_limits": decision_limits(user, app),
     }
     if _may_see_duplicates(user, app):
         result["duplicates"] = app.duplicates or []

@@ -16,7 +16,7 @@ from ckan.types import AuthResult, Context, DataDict
 from ckanext.tjregistry.common import jurisdiction, registry
 from ckanext.tjregistry.common.callers import user_of
 from ckanext.tjregistry.model import Application, Registration
-from ckanext.tjregistry.registration import agencies, visibility, workflow
+from ckanext.tjregistry.registration import agencies, duties, visibility, workflow
 
 DENIED = "无权执行此操作或不在管辖范围内 / Not allowed (role or jurisdiction)"
 
@@ -30,9 +30,25 @@ def api_roles(api: str) -> set[str]:
     return {role for t in workflow.TRANSITIONS if t.api == api for role in t.roles}
 
 
-def _roles(user: model.User | None, registrant_id: str, institution_id: str) -> set[str]:
-    return workflow.roles_for(workflow.Actor(user), registrant_id=registrant_id,
-                              institution_id=institution_id)
+def _decide(user: model.User | None, api: str, *, registrant_id: str, institution_id: str,
+            app: Application | None, package_id: str) -> AuthResult:
+    """The transition table's answer for ``api``, with recusal and four eyes."""
+    actor = workflow.Actor(user)
+    roles = workflow.roles_for(actor, registrant_id=registrant_id,
+                               institution_id=institution_id)
+    transitions = [t for t in workflow.TRANSITIONS if t.api == api]
+    if not any(roles.intersection(t.roles) for t in transitions):
+        held = workflow.held_roles(actor, registrant_id=registrant_id,
+                                   institution_id=institution_id)
+        recused = duties.recusal(user, registrant_id)
+        if recused is not None and any(held.intersection(t.roles) for t in transitions):
+            return _result(False, recused.bilingual())
+        return _result(False)
+    blocked = [t for t in transitions
+               if workflow.second_person_required(model.Session, t, actor, app, package_id)]
+    if blocked and len(blocked) == len(transitions):
+        return _result(False, duties.second_person_message(blocked[0].second_person_after))
+    return _result(True)
 
 
 def _application_auth(api: str) -> Any:
@@ -41,8 +57,8 @@ def _application_auth(api: str) -> Any:
         app = model.Session.get(Application, (data_dict or {}).get("id") or "")
         if app is None:
             return _result(False, "登记申请不存在 / Application not found")
-        roles = _roles(user_of(context), app.registrant_id, app.institution_id)
-        return _result(bool(roles & api_roles(api)))
+        return _decide(user_of(context), api, registrant_id=app.registrant_id,
+                       institution_id=app.institution_id, app=app, package_id=app.package_id)
 
     auth.__name__ = api
     return registry.auth(auth)
@@ -75,8 +91,8 @@ def _registration_auth(api: str) -> Any:
         reg = model.Session.get(Registration, (data_dict or {}).get("package_id") or "")
         if reg is None:
             return _result(False, "该数据未登记 / The dataset is not registered")
-        roles = _roles(user_of(context), reg.registrant_id, reg.institution_id)
-        return _result(bool(roles & api_roles(api)))
+        return _decide(user_of(context), api, registrant_id=reg.registrant_id,
+                       institution_id=reg.institution_id, app=None, package_id=reg.package_id)
 
     auth.__name__ = api
     return registry.auth(auth)
