@@ -11,7 +11,7 @@ import click
 
 from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.publicity import period as publicity
-from ckanext.tjregistry.publicity.scheduler import Scheduler, SignalWait
+from ckanext.tjregistry.publicity.scheduler import Scheduler, SignalWait, send_tick
 from ckanext.tjregistry.registration.cli import workflow
 
 
@@ -53,7 +53,9 @@ def scheduler(heartbeat: pathlib.Path | None) -> None:
 
     The sweep goes to CKAN's job queue (tjregistry.publicity.job_queue), so run
     ``ckan jobs worker`` as well. At start-up the sweep is queued at once if a period
-    ended while the scheduler was not running. SIGTERM or SIGINT stop it.
+    ended while the scheduler was not running. Every step (at least once a minute) also
+    queues the periodic work that is due (history checkpoints, every
+    tjregistry.history.checkpoint_interval_hours). SIGTERM or SIGINT stop it.
     """
     try:
         closes_at = publicity.sweep_time_label()
@@ -63,7 +65,7 @@ def scheduler(heartbeat: pathlib.Path | None) -> None:
                f"on working days; next at {publicity.next_trigger().isoformat()}")
     wait = SignalWait()
     try:
-        Scheduler(wait=wait, heartbeat=heartbeat).run()
+        Scheduler(wait=wait, heartbeat=heartbeat, tick=send_tick).run()
     finally:
         wait.close()
     click.echo("publicity scheduler stopped")

@@ -15,6 +15,10 @@ is given, for health checks (``write_heartbeat``; the check compares it with its
 clock, not with the file's modification time). When
 Redis or the database cannot be reached it logs and retries every ``retry_seconds``
 instead of dying. SIGTERM and SIGINT stop it between two steps (``SignalWait``).
+
+Other periodic work rides on the same steps: with ``tick`` (the command passes
+``send_tick``) every step announces the clock reading as ``signals.scheduler_tick``, and
+the subscribers queue what is due (the history checkpoints, operations/checkpoints.py).
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from typing import Any
 
 import ckan.model as model
 
+from ckanext.tjregistry.common import signals
 from ckanext.tjregistry.publicity import period as publicity
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,11 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def send_tick(now: dt.datetime) -> None:
+    """Announce a step of the scheduler to the periodic work (``signals.scheduler_tick``)."""
+    signals.scheduler_tick.send(now)
 
 
 class SignalWait:
@@ -85,13 +95,15 @@ class Scheduler:
                  clock: Callable[[], dt.datetime] = utc_now,
                  enqueue: Callable[[], Any] = publicity.enqueue_sweep,
                  poll_seconds: float = 60.0, retry_seconds: float = 60.0,
-                 heartbeat: pathlib.Path | None = None) -> None:
+                 heartbeat: pathlib.Path | None = None,
+                 tick: Callable[[dt.datetime], Any] | None = None) -> None:
         self.wait = wait
         self.clock = clock
         self.enqueue = enqueue
         self.poll_seconds = poll_seconds
         self.retry_seconds = retry_seconds
         self.heartbeat = heartbeat
+        self.tick = tick
         self.stopped = False
 
     def _pause(self, seconds: float) -> bool:
@@ -101,6 +113,13 @@ class Scheduler:
                 write_heartbeat(self.heartbeat)
             except OSError as error:
                 log.warning("publicity scheduler: cannot write %s: %s", self.heartbeat, error)
+        if self.tick is not None:
+            try:
+                self.tick(self.clock())
+            except Exception:  # periodic work must never stop the sweep's scheduling
+                log.exception("publicity scheduler: periodic work failed")
+            finally:
+                model.Session.remove()
         if self.wait(seconds):
             self.stopped = True
         return self.stopped
