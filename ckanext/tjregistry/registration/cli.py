@@ -63,8 +63,15 @@ def _verify() -> None:
     for problem in result.problems:
         click.echo(f"event {problem['event_id']}: {problem['problem']} ({problem['detail']})")
     if result.ok:
-        click.echo(f"history intact: {result.length} events")
+        anchored = result.anchors.get("checkpoints") or {}
+        if anchored.get("count"):
+            click.echo(f"history intact: {result.length} events, {anchored['count']} signed "
+                       f"checkpoints (through event {anchored['anchored_through_event_id']})")
+        else:
+            click.echo(f"history intact: {result.length} events")
         return
+    if result.first_bad_event_id is not None:
+        click.echo(f"first bad event: {result.first_bad_event_id}")
     click.echo(f"history BROKEN: {len(result.problems)} problems in {result.length} events")
     sys.exit(1)
 
