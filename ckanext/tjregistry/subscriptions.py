@@ -12,6 +12,7 @@ import ckan.plugins.toolkit as tk
 from ckanext.tjregistry.certificates import procedure as certificate_procedure
 from ckanext.tjregistry.common import signals
 from ckanext.tjregistry.metadata import fields as metadata_fields
+from ckanext.tjregistry.operations import checkpoints
 from ckanext.tjregistry.registration import notifications, submissions, visibility
 
 
@@ -25,6 +26,10 @@ def get_subscriptions() -> dict[Any, list[Any]]:
         signals.application_approved: [certificate_procedure.on_application_approved],
         # Activity rows follow the dataset's visibility when its registration changes.
         signals.registration_changed: [visibility.relabel_activities],
+        # The history chain is checked against its signed checkpoints; the scheduler's
+        # steps queue a new checkpoint every interval.
+        signals.history_checked: [checkpoints.on_history_checked],
+        signals.scheduler_tick: [checkpoints.on_scheduler_tick],
         # A renamed registrant is found under its new name (metadata/fields.py).
         tk.signals.action_succeeded: [{"sender": "organization_update",
                                        "receiver": metadata_fields.reindex_renamed_registrant}],

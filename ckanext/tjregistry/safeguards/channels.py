@@ -150,6 +150,7 @@ ROUTES: dict[str, frozenset[str]] = {
         tjregistry_certificates.certificate_pdf tjregistry_certificates.verify
         tjregistry_dcat.catalog_export tjregistry_dcat.registration_list
         tjregistry_dcat.registration_show
+        tjregistry_history.checkpoint_list tjregistry_history.checkpoint_file
         tjregistry_publicity.evidence tjregistry_publicity.feed tjregistry_publicity.index
         tjregistry_publicity.objection_index tjregistry_publicity.objection_read
         tjregistry_publicity.query tjregistry_publicity.read tjregistry_publicity.track
@@ -187,6 +188,7 @@ ROUTES: dict[str, frozenset[str]] = {
         admin.index api.format_autocomplete api.get_api api.i18n_js_translations
         api.tag_autocomplete home.about home.redirect_locale home.robots_txt static
         tjregistry_certificates.key_pem tjregistry_certificates.keys tjregistry_workflow.landing
+        tjregistry_history.checkpoint_key
         user.login user.logout user.logged_out_page util.internal_redirect util.primer
         webassets.index
     """),
