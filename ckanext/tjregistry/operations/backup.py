@@ -42,6 +42,7 @@ from ckanext.tjregistry.certificates import signing, verification
 from ckanext.tjregistry.common import bulk, history
 from ckanext.tjregistry.metadata import vocabularies
 from ckanext.tjregistry.model.certificate import Certificate
+from ckanext.tjregistry.operations import checkpoints
 from ckanext.tjregistry.publicity import objections
 from ckanext.tjregistry.registration import agencies, evidence
 
@@ -51,7 +52,9 @@ TABLE_PREFIX = "tjregistry_"
 VERSION_TABLE = "tjregistry_alembic_version"
 # Sub-directories of <storage_path>/tjregistry that are not archived: private signing
 # keys (public keys are exported separately) and re-renderable certificate PDFs.
-EXCLUDED_STORAGE = ("certificate-keys", "certificate-pdf")
+EXCLUDED_STORAGE = ("certificate-keys", "certificate-pdf", "checkpoint-keys")
+# Where the history checkpoints' public keys go in the archive (keys/<this>/<key id>.pub.pem).
+CHECKPOINT_KEYS = "history-checkpoints"
 USER_FIELDS = ("id", "name", "fullname", "email", "about", "created", "state", "sysadmin",
                "image_url")
 GROUP_FIELDS = ("id", "name", "title", "type", "description", "image_url", "created",
@@ -259,6 +262,9 @@ def file_areas() -> dict[str, str]:
     areas["tjregistry/evidence"] = evidence.evidence_dir()
     areas["tjregistry/delegations"] = agencies.documents_dir()
     areas["tjregistry/objections"] = objections.storage_dir()
+    # The published history checkpoints (signed heads of the chain), wherever configured.
+    areas["tjregistry/history-checkpoints"] = os.path.dirname(
+        os.path.abspath(checkpoints.published_path()))
     return areas
 
 
@@ -386,6 +392,13 @@ def _write_parts(writer: _ArchiveWriter, now: dt.datetime, say: Progress) -> dic
         keys.append({"institution": info.institution, "key_id": info.key_id,
                      "sm3_fingerprint": info.fingerprint, "active": info.active,
                      "path": relative})
+    checkpoint_keys = []
+    for info in checkpoints.public_keys():
+        relative = f"keys/{CHECKPOINT_KEYS}/{info.key_id}.pub.pem"
+        writer.add_bytes(relative, info.pem.encode("ascii"),
+                         f"SM2 public key {info.key_id} of the history checkpoints")
+        checkpoint_keys.append({"key_id": info.key_id, "sm3_fingerprint": info.fingerprint,
+                                "active": info.active, "path": relative})
     for relative, source in _schema_files():
         writer.add_file(relative, source, "Field definitions (ckanext-scheming YAML)")
     writer.add_bytes("schemas/vocabularies.json", _vocabularies(),
@@ -404,6 +417,7 @@ def _write_parts(writer: _ArchiveWriter, now: dt.datetime, say: Progress) -> dic
         "history": {"events": history_check.length, "intact": history_check.ok},
         "tables": tables,
         "public_keys": keys,
+        "checkpoint_keys": checkpoint_keys,
     }
 
 
@@ -592,6 +606,7 @@ def restore(path: str, *, progress: Progress | None = None) -> RestoreResult:
             say("files")
             result.counts["files"] = _restore_files(archive, written)
             result.counts["public_keys"] = _restore_public_keys(archive, written)
+            result.counts["checkpoint_keys"] = _restore_checkpoint_keys(archive, written)
             _restore_database(archive, targets, result, say)
         except BaseException:
             model.Session.rollback()
@@ -815,6 +830,32 @@ def _restore_public_keys(archive: Archive, written: list[str]) -> int:
     return count
 
 
+def _restore_checkpoint_keys(archive: Archive, written: list[str]) -> int:
+    """The history checkpoints' public keys go to their key store, so that the restored
+    checkpoints verify (the private key comes from its escrow, like the institutions')."""
+    store = checkpoints.keystore()
+    count = 0
+    for key in archive.manifest.get("checkpoint_keys", []):
+        pem = archive.read(key["path"])
+        if signing.key_id_for(signing.load_public_key(pem)) != key["key_id"]:
+            raise BackupError(f"公钥 {key['key_id']} 与其编号不符 / The public key "
+                              f"{key['key_id']} does not match its id")
+        target = _safe_target(str(store.key_dir),
+                              f"{checkpoints.SIGNER}/{key['key_id']}.pub.pem")
+        if os.path.exists(target):
+            with open(target, "rb") as handle:
+                if handle.read().strip() != pem.strip():
+                    raise BackupError(f"密钥库中的公钥 {key['key_id']} 与备份不同 / The key store "
+                                      f"holds a different key {key['key_id']}")
+            continue
+        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+        with open(target, "wb") as handle:
+            handle.write(pem)
+        written.append(target)
+        count += 1
+    return count
+
+
 def _reindex() -> None:
     from ckan.lib import search
 
@@ -915,12 +956,14 @@ every part, plus the columns and SQL types of every table.
   schemas/*.yaml         field definitions; schemas/vocabularies.json lists every
                          code (e.g. share_type "conditional" = 有条件共享)
   keys/<institution>/<key id>.pub.pem   the institutions' SM2 public keys
+  keys/history-checkpoints/<key id>.pub.pem   the key of the history checkpoints
   files/resources/...    uploaded files of datasets (path: the resource id split as
                          <first 3>/<next 3>/<rest>)
   files/tjregistry/...   evidence sample files (evidence/<evidence number>/...),
                          powers of attorney (delegations/<delegation id>/...),
-                         objection evidence (objections/...) and other
-                         registration materials
+                         objection evidence (objections/...), the signed
+                         history checkpoints (history-checkpoints/checkpoints.jsonl)
+                         and other registration materials
   Registration tables (one row per line, column names as keys):
 {tables}
 
@@ -946,6 +989,16 @@ into a JSON object and write it in canonical form: keys sorted, no spaces
 the previous row's "hash" ({genesis} for the first row). The table
 tjregistry_history_head holds the number of events and the last hash, so that a
 missing last event is detected too.
+
+Signed checkpoints anchor the chain: files/tjregistry/history-checkpoints/
+checkpoints.jsonl (and the table tjregistry_history_checkpoint) hold one JSON object
+per checkpoint. Its fields format, alg, key_id, signer and content, in the canonical
+form above, are signed like a certificate (section 5) with the key
+keys/history-checkpoints/<key_id>.pub.pem. content.head names the last event's id and
+hash and the number of events; "events" lists [id, hash] of the events since the
+previous checkpoint, and the SHA-256 of its canonical JSON is content.covers.events_sha256.
+Every listed event must be in tjregistry_event with that hash: a history rewritten
+after the checkpoint no longer matches it, even with every later hash recomputed.
 
 5. 核验登记凭证 Verifying certificates
 ------------------------------------
