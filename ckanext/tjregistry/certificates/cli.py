@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import click
 
@@ -13,7 +14,7 @@ from ckanext.tjregistry.common import registry
 @registry.command
 @click.group(short_help="Registration certificates (登记凭证)")
 def certificate() -> None:
-    """Registration certificates: signing keys and the expiry sweep."""
+    """Registration certificates: signing keys, the expiry sweep and the register check."""
 
 
 @certificate.command("keygen")
@@ -65,3 +66,50 @@ def expire(on_date: str | None) -> None:
     for code, _ in expired:
         click.echo(f"expired {code}")
     click.echo(f"{len(expired)} certificate(s) expired")
+
+
+@certificate.command("check")
+def check() -> None:
+    """Check every certificate in the register (exit 1 if any fails).
+
+    Each row's certificate signature, its signed register record (status, validity,
+    file digest) and the agreement of the row's columns with both.
+    """
+    import ckan.model as model
+
+    from ckanext.tjregistry.certificates import register
+    from ckanext.tjregistry.model.certificate import Certificate
+
+    rows = model.Session.query(Certificate).order_by(Certificate.code, Certificate.version)
+    count, failing = register.check_all(signing.default_keystore(), rows)
+    for problem in failing:
+        fields = f" (columns: {', '.join(problem.fields)})" if problem.fields else ""
+        click.echo(f"{problem.code} v{problem.version}: {', '.join(problem.problems)}{fields}")
+    if failing:
+        click.echo(f"register BROKEN: {len(failing)} of {count} certificate versions fail")
+        sys.exit(1)
+    click.echo(f"register intact: {count} certificate versions")
+
+
+@certificate.command("seal-unsealed")
+def seal_unsealed() -> None:
+    """Sign the register records of certificates issued before the register was signed.
+
+    Migration 0800 does this when the signing keys are available; run it after an
+    upgrade that could not. It trusts the rows as they stand, so run it only then,
+    and check the rows it lists against the registration history.
+    """
+    import ckan.model as model
+
+    from ckanext.tjregistry.certificates import files
+
+    try:
+        sealed, skipped = files.seal_unsealed(model.Session.connection(),
+                                              signing.default_keystore())
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        raise
+    for message in skipped:
+        click.echo(message)
+    click.echo(f"{sealed} register record(s) signed, {len(skipped)} left unsigned")

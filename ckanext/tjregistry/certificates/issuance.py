@@ -8,6 +8,9 @@ call :func:`reindex` for the datasets involved so that Solr sees the new
 
 Errors are raised as ``ckan.plugins.toolkit.ValidationError`` with bilingual
 (Chinese / English) messages keyed by field.
+
+Every row change re-signs the row's register record (register.py) after checking
+the record it replaces: a row edited in the database is refused, never re-signed.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.certificates import codes, signing, validity
+from ckanext.tjregistry.certificates import codes, register, signing, validity
 from ckanext.tjregistry.certificates import content as content_module
 from ckanext.tjregistry.certificates import pdf as pdf_module
 from ckanext.tjregistry.common import prefetch, signals, workdays
@@ -155,6 +158,8 @@ def as_dict(
         "signed": certificate.envelope,
         "pdf_url": pdf_url(certificate.code, certificate.version),
         "verify_url": certificate.envelope["content"]["verify_url"],
+        # SHA-256 of the issued PDF (None until the platform first hands it out).
+        "file_sha256": certificate.file_sha256,
     }
     if include_private:
         result.update(
@@ -259,6 +264,32 @@ def _keystore_for(institution_name: str) -> signing.KeyStore:
     return store
 
 
+def _intact(certificate: Certificate, store: signing.KeyStore | None = None) -> signing.KeyStore:
+    """Refuse to change a register row that fails its check; the store to re-sign with."""
+    store = store or signing.default_keystore()
+    try:
+        register.ensure_intact(store, certificate)
+    except register.RegisterTampered as error:
+        raise field_error(
+            "code",
+            f"登记簿记录 {certificate.code} 第 {certificate.version} 版校验失败，可能被直接修改；"
+            "请运行 ckan tjregistry certificate check",
+            f"the register record of {certificate.code} version {certificate.version} fails "
+            f"its integrity check ({', '.join(error.problems + error.fields)}); "
+            "run ckan tjregistry certificate check",
+        ) from None
+    return store
+
+
+def _reseal(certificate: Certificate, store: signing.KeyStore) -> None:
+    model.Session.flush()
+    try:
+        register.seal(store, certificate)
+    except signing.SigningError as error:
+        raise field_error("institution_id", "签名失败", f"signing failed: {error}") from None
+    model.Session.flush()
+
+
 def _next_sequence(scope: str) -> int:
     table = CertificateSequence.__table__
     statement = (
@@ -344,15 +375,16 @@ def _new_version(
         created_by=actor_id,
     )
     model.Session.add(certificate)
-    model.Session.flush()
+    _reseal(certificate, store)
     return certificate
 
 
 def _supersede(certificate: Certificate, now: dt.datetime, actor_id: str | None) -> None:
+    store = _intact(certificate)
     certificate.status = validity.SUPERSEDED
     certificate.status_changed_at = now
     certificate.status_changed_by = actor_id
-    model.Session.flush()
+    _reseal(certificate, store)
 
 
 # ---------------------------------------------------------------- public API
@@ -395,9 +427,10 @@ def issue_certificate(
     if existing is not None and validity.effective_status(
         existing.status, existing.valid_until, today
     ) != validity.VALID:
+        store = _intact(existing)
         existing.status = validity.EXPIRED
         existing.status_changed_at = now
-        model.Session.flush()
+        _reseal(existing, store)
         existing = None
     try:
         if registration_type == "initial":
@@ -463,6 +496,7 @@ def renew_certificate(
     current = _current_query().filter(Certificate.code == code).with_for_update().one_or_none()
     if current is None:
         raise field_error("code", "登记编号不存在", "no such registration code")
+    _intact(current)
     status = effective_status(current, today)
     if status != validity.VALID:
         raise field_error(
@@ -510,11 +544,12 @@ def _end(package_id: str, status: str, reason: str, actor_id: str | None) -> dic
     )
     if current is None:
         return None
+    store = _intact(current)
     current.status = status
     current.status_reason = reason
     current.status_changed_at = dt.datetime.utcnow()
     current.status_changed_by = actor_id
-    model.Session.flush()
+    _reseal(current, store)
     return as_dict(current, include_private=True)
 
 
@@ -552,11 +587,12 @@ def reinstate_certificate(
     )
     if current is None:
         return None
+    store = _intact(current)
     current.status = validity.VALID
     current.status_reason = reason
     current.status_changed_at = dt.datetime.utcnow()
     current.status_changed_by = actor_id
-    model.Session.flush()
+    _reseal(current, store)
     return as_dict(current, include_private=True)
 
 
@@ -587,9 +623,10 @@ def expire_code(code: str, today: dt.date | None = None) -> bool:
     )
     if certificate is None:
         return False
+    store = _intact(certificate)
     certificate.status = validity.EXPIRED
     certificate.status_changed_at = dt.datetime.utcnow()
-    model.Session.flush()
+    _reseal(certificate, store)
     return True
 
 
@@ -612,9 +649,13 @@ def set_national_code(code: str, national_code: str) -> dict[str, Any]:
     current = current_for_code(code)
     if current is None:
         raise field_error("code", "登记编号不存在", "no such registration code")
-    for certificate in versions_of(code):
+    versions = versions_of(code)
+    store = signing.default_keystore()
+    for certificate in versions:
+        _intact(certificate, store)
+    for certificate in versions:
         certificate.national_code = national_code
-    model.Session.flush()
+        _reseal(certificate, store)
     return as_dict(current)
 
 

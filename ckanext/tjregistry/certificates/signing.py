@@ -51,6 +51,9 @@ from tongsuopy.crypto.asymciphers.utils import encode_dss_signature
 from tongsuopy.crypto.exceptions import InvalidSignature
 
 ENVELOPE_FORMAT = "tjregistry-certificate/1"
+# The signed register record of a certificate version (register.py): same envelope
+# layout and canonical form, a different format so that neither passes for the other.
+RECORD_FORMAT = "tjregistry-register-record/1"
 ALGORITHM = "SM2-SM3"
 SIGNER_ID = "1234567812345678"
 SIGNED_FIELDS = ("format", "alg", "key_id", "institution", "content")
@@ -257,12 +260,16 @@ class KeyStore:
 
 
 def sign_content(
-    store: KeyStore, institution: str, content: dict[str, Any]
+    store: KeyStore,
+    institution: str,
+    content: dict[str, Any],
+    *,
+    envelope_format: str = ENVELOPE_FORMAT,
 ) -> dict[str, Any]:
     """The signed envelope of ``content`` made with the institution's active key."""
     key_id, private_key = store.private_key(institution)
     envelope: dict[str, Any] = {
-        "format": ENVELOPE_FORMAT,
+        "format": envelope_format,
         "alg": ALGORITHM,
         "key_id": key_id,
         "institution": institution,
@@ -278,11 +285,13 @@ class SignatureCheck:
     reason: str  # "ok", "malformed", "unknown_key", "bad_signature"
 
 
-def verify_envelope(store: KeyStore, envelope: Any) -> SignatureCheck:
+def verify_envelope(
+    store: KeyStore, envelope: Any, *, envelope_format: str = ENVELOPE_FORMAT
+) -> SignatureCheck:
     """Check an envelope's signature against the published key it names."""
     if not isinstance(envelope, dict):
         return SignatureCheck(False, "malformed")
-    if envelope.get("format") != ENVELOPE_FORMAT or envelope.get("alg") != ALGORITHM:
+    if envelope.get("format") != envelope_format or envelope.get("alg") != ALGORITHM:
         return SignatureCheck(False, "malformed")
     institution, key_id = envelope.get("institution"), envelope.get("key_id")
     signature, content = envelope.get("signature"), envelope.get("content")

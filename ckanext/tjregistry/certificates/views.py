@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
+import logging
 from typing import Any
 
 from flask import Blueprint, current_app, request
 from flask.typing import ResponseReturnValue
 
 import ckan.lib.helpers as h
+import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.certificates import codes, issuance, signing, validity
-from ckanext.tjregistry.certificates import pdf as pdf_module
+from ckanext.tjregistry.certificates import codes, files, issuance, register, signing, validity
 from ckanext.tjregistry.certificates.content import (
     CATEGORY_LABELS,
     REGISTRATION_TYPE_LABELS,
@@ -21,37 +20,14 @@ from ckanext.tjregistry.certificates.content import (
     label,
 )
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
-from ckanext.tjregistry.certificates.verification import max_upload_bytes
+from ckanext.tjregistry.certificates.verification import max_upload_bytes, result_label
 from ckanext.tjregistry.common import ratelimit, registry, texts, workdays
 
+log = logging.getLogger(__name__)
 certificates = registry.blueprint(Blueprint("tjregistry_certificates", __name__))
 
 # Room for the multipart envelope and the other form fields around the file.
 _FORM_OVERHEAD_BYTES = 64 * 1024
-
-
-def _pdf_cache_path(certificate_id: str) -> str:
-    folder = os.path.join(
-        tk.config.get("ckan.storage_path") or tempfile.gettempdir(),
-        "tjregistry",
-        "certificate-pdf",
-    )
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, f"{certificate_id}.pdf")
-
-
-def _pdf_bytes(certificate: Any) -> bytes:
-    """Render once per version; a version's signed content never changes."""
-    path = _pdf_cache_path(certificate.id)
-    if os.path.exists(path):
-        with open(path, "rb") as cached:
-            return cached.read()
-    data = pdf_module.render(certificate.envelope, certificate.issued_at)
-    descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".part")
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, path)
-    return data
 
 
 @certificates.route("/registration/certificate/<code>.pdf")
@@ -73,7 +49,21 @@ def certificate_pdf(code: str) -> ResponseReturnValue:
     if ended and not is_institution_staff(tk.current_user.name, certificate.institution_id):
         # A revoked or cancelled registration's certificate is no longer handed out.
         return tk.abort(410, tk._("This certificate has been revoked or cancelled."))
-    data = _pdf_bytes(certificate)
+    try:
+        # The issued file: rendered and recorded (digest, signed) on first hand-out.
+        data = files.issued_pdf(certificate)
+        model.Session.commit()
+    except register.RegisterTampered as error:
+        model.Session.rollback()
+        log.error("certificate register row fails its check: %s", error)
+        return tk.abort(409, tk._("The register record of this certificate fails its integrity "
+                                  "check; the certificate file is not handed out."))
+    except files.FileUnavailable:
+        model.Session.rollback()
+        return tk.abort(503, tk._("The issued certificate file is unavailable."))
+    except Exception:
+        model.Session.rollback()
+        raise
     response = current_app.response_class(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = (
         f'inline; filename="{certificate.code}-v{certificate.version}.pdf"'
@@ -83,11 +73,17 @@ def certificate_pdf(code: str) -> ResponseReturnValue:
 
 
 def _labels(result: dict[str, Any] | None) -> dict[str, str]:
-    if not result or not result.get("certificate"):
+    if not result:
         return {}
     lang = "zh" if (tk.h.lang() or "zh").startswith("zh") else "en"
+    zh, en = result_label(result["result"])
+    labels = {"result": zh if lang == "zh" else en}
+    if not result.get("certificate"):
+        return labels
     certificate = result["certificate"]
     return {
+        **labels,
+        "register_status": label(STATUS_LABELS, result.get("status"), lang),
         "status": label(STATUS_LABELS, result["result"], lang),
         "category": label(CATEGORY_LABELS, certificate["object_type"], lang),
         "registration_type": label(

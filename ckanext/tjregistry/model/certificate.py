@@ -24,7 +24,8 @@ class Certificate(tk.BaseModel):
     A registration keeps its ``code`` for life; renewals, changes and corrections
     add versions. Exactly one version per code is not ``superseded`` (the current
     one), and a dataset has at most one ``valid`` certificate (partial unique
-    indexes in the migration).
+    indexes in the migration). ``envelope`` signs the certificate's content;
+    ``register_seal`` signs the row's mutable facts (status, validity, file digest).
     """
 
     __tablename__ = "tjregistry_certificate"
@@ -50,6 +51,12 @@ class Certificate(tk.BaseModel):
     national_code = sa.Column(sa.UnicodeText, nullable=True, index=True)
     envelope = sa.Column(JSONB, nullable=False)
     canonical = sa.Column(sa.UnicodeText, nullable=False)
+    # SHA-256 (hex) of the PDF file the platform issued for this version, recorded
+    # when the file is first handed out (certificates/files.py).
+    file_sha256 = sa.Column(sa.UnicodeText, nullable=True, index=True)
+    # The signed register record (certificates/register.py): status, validity and
+    # file digest as the platform last set them, re-signed on every change.
+    register_seal = sa.Column(JSONB, nullable=True)
     created_by = sa.Column(sa.UnicodeText, nullable=True)
     created = sa.Column(sa.DateTime, nullable=False, default=_now)
 

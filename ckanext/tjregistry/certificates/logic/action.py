@@ -62,8 +62,15 @@ def certificate_show(context: dict[str, Any], data_dict: dict[str, Any]) -> dict
 def certificate_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
     """Verify by ``code`` or by an uploaded certificate PDF (``upload``).
 
-    ``result`` is one of valid, expired, revoked, cancelled, superseded,
-    not_genuine (see ``reasons``) or not_found.
+    ``result`` is one of valid, expired, revoked, cancelled, superseded (the
+    register's signed status of a genuine certificate or original file);
+    not_original (an upload that is not byte-for-byte the issued file),
+    not_provable (an upload of a certificate whose file was issued before digests
+    were recorded), tampered (the register row was edited outside the platform),
+    not_genuine or not_found; ``reasons`` explain. ``original`` is True for an
+    upload identical to the issued file, False for one that is not. ``status`` and
+    ``signed_facts`` give what the register signs about the certificate concerned
+    (code, data name, registrant, validity, status), to compare with a paper copy.
     """
     data = validated(data_dict, schemas.certificate_verify(), context)
     tk.check_access("certificate_verify", context, data)
@@ -76,11 +83,16 @@ def certificate_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
         outcome = verification.verify_code(data["code"])
     return {
         "result": outcome.result,
+        "result_label": bilingual(*verification.result_label(outcome.result)),
         "genuine": outcome.genuine,
+        "original": outcome.original,
+        "code": outcome.code,
+        "status": outcome.status,
         "reasons": [
             {"reason": reason, "message": bilingual(*verification.REASONS[reason])}
             for reason in outcome.reasons
         ],
+        "signed_facts": outcome.facts,
         "certificate": _public_summary(outcome.certificate),
         "current": _public_summary(outcome.current),
     }

@@ -124,12 +124,15 @@ def issue(dataset: dict[str, Any], institution: dict[str, Any], **kwargs: Any) -
 
 
 def certificate_pdf(code: str, version: int | None = None) -> bytes:
-    from ckanext.tjregistry.certificates import issuance, pdf
+    """The file the platform issues for the version (recording its digest), committed."""
+    from ckanext.tjregistry.certificates import files, issuance
 
     row = (
         issuance.version_for_code(code, version) if version else issuance.current_for_code(code)
     )
-    return pdf.render(row.envelope, row.issued_at)
+    data = files.issued_pdf(row)
+    model.Session.commit()
+    return data
 
 
 def swap_attachment(pdf_bytes: bytes, attachment: bytes | None) -> bytes:

@@ -126,8 +126,9 @@ def test_verify_detects_a_tampered_register_row(resource_dataset, institution):
     row.envelope = envelope
     model.Session.commit()
     result = _verify(code=certificate["code"])
-    assert result["result"] == "not_genuine"
+    assert result["result"] == "tampered" and not result["genuine"]
     assert [r["reason"] for r in result["reasons"]] == ["register_mismatch"]
+    assert result["certificate"] is None and result["signed_facts"] is None
 
 
 def test_verify_genuine_pdf(resource_dataset, institution):
@@ -175,8 +176,9 @@ def test_verify_pdf_whose_printed_text_differs(resource_dataset, institution):
         pdf.render(shown), json.dumps(envelope, ensure_ascii=False).encode("utf-8")
     )
     result = _verify(upload=forged)
-    assert result["result"] == "not_genuine"
-    assert [r["reason"] for r in result["reasons"]] == ["printed_text_differs"]
+    assert result["result"] == "not_original" and result["original"] is False
+    assert [r["reason"] for r in result["reasons"]] == ["file_differs"]
+    assert result["signed_facts"]["data_name"] == resource_dataset["title"]
 
 
 def test_verify_pdf_signed_but_not_in_the_register(resource_dataset, institution):
