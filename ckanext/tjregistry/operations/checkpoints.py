@@ -421,13 +421,19 @@ def check(session: Any | None = None, *, path: str | None = None) -> dict[str, A
 
     def bad(source: str, seq: Any, reason: str, line: int | None = None) -> None:
         where = f"line {line} of the published file" if source == "file" else "the database"
+        named = f"checkpoint #{seq} in {where}" if seq is not None else where
         problems.append({"event_id": None, "problem": "checkpoint_invalid", "checkpoint": seq,
-                         "source": source,
-                         "detail": f"checkpoint #{seq} in {where}: {reason}"})
+                         "source": source, "detail": f"{named}: {reason}"})
 
     genuine: dict[int, dict[str, Any]] = {}
     in_file: set[int] = set()
-    file_entries, broken = read_file(path)
+    try:
+        file_entries, broken = read_file(path)
+    except OSError as error:
+        file_entries, broken = [], []
+        problems.append({"event_id": None, "problem": "checkpoint_file_unreadable",
+                         "checkpoint": None, "source": "file",
+                         "detail": f"the published checkpoint file cannot be read: {error}"})
     for number in broken:
         bad("file", None, "not JSON", number)
     for number, entry in file_entries:
@@ -441,6 +447,7 @@ def check(session: Any | None = None, *, path: str | None = None) -> dict[str, A
         genuine.setdefault(seq, entry)
     in_table: set[int] = set()
     for row in session.query(HistoryCheckpoint).order_by(HistoryCheckpoint.seq):
+        in_table.add(row.seq)
         entry = entry_of(row)
         reason = entry_problem(store, entry)
         if reason is None and entry["content"]["seq"] != row.seq:
@@ -448,7 +455,6 @@ def check(session: Any | None = None, *, path: str | None = None) -> dict[str, A
         if reason:
             bad("table", row.seq, reason)
             continue
-        in_table.add(row.seq)
         if row.seq in genuine and entry_sha256(genuine[row.seq]) != entry_sha256(entry):
             bad("table", row.seq, "differs from the published checkpoint of that number")
             continue
