@@ -16,7 +16,7 @@ from ckanext.tjregistry.dcat.harvesting import RDFHarvesterHooks
 from ckanext.tjregistry.metadata import activity_privacy
 from ckanext.tjregistry.metadata import fields as metadata
 from ckanext.tjregistry.registration import freeze, visibility, workflow
-from ckanext.tjregistry.safeguards import input_guard
+from ckanext.tjregistry.safeguards import input_guard, login_guard
 
 
 def _merged(*sources: dict[str, Any]) -> dict[str, Any]:
@@ -74,6 +74,7 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     p.implements(p.IMiddleware, inherit=True)
     p.implements(p.IPermissionLabels)
     p.implements(p.ISignal)
+    p.implements(p.IAuthenticator, inherit=True)
 
     _labels = visibility.RegistryPermissionLabels()
 
@@ -89,6 +90,10 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
         # the platform carries its token, and its decisions must not be postable from
         # another site.
         config["ckan.csrf_protection.ignore_extensions"] = False
+        # Users (names, e-mail hashes, activity) are not public: user_list, user_show and
+        # the /user pages answer 403 to anonymous callers; logged-in users see what CKAN
+        # shows them.
+        config["ckan.auth.public_user_details"] = False
 
     # IConfigurable: no activity row holds or hands out a restricted value (activity_privacy.py).
     # The features' guards and effects are registered when their modules are imported:
@@ -104,6 +109,11 @@ class TjRegistryPlugin(p.SingletonPlugin, DefaultTranslation, RDFHarvesterHooks)
     # IMiddleware: requests with NUL characters get a 400 (input_guard.py).
     def make_middleware(self, app: Any, config: Any) -> Any:
         return input_guard.install(app)
+
+    # IAuthenticator: a locked account or address gets the login form again, without
+    # its password being checked (login_guard.py).
+    def login(self) -> Any:
+        return login_guard.login()
 
     # ITranslation: the catalogues ship as the ckanext.tjregistry.i18n package.
     def i18n_directory(self) -> str:

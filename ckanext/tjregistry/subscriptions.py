@@ -14,6 +14,7 @@ from ckanext.tjregistry.common import signals
 from ckanext.tjregistry.metadata import fields as metadata_fields
 from ckanext.tjregistry.operations import checkpoints
 from ckanext.tjregistry.registration import notifications, submissions, visibility
+from ckanext.tjregistry.safeguards import login_guard
 
 
 def get_subscriptions() -> dict[Any, list[Any]]:
@@ -33,4 +34,8 @@ def get_subscriptions() -> dict[Any, list[Any]]:
         # A renamed registrant is found under its new name (metadata/fields.py).
         tk.signals.action_succeeded: [{"sender": "organization_update",
                                        "receiver": metadata_fields.reindex_renamed_registrant}],
+        # Failed logins are counted and lock the account or address; a login clears the
+        # account's count (safeguards/login_guard.py).
+        tk.signals.failed_login: [login_guard.on_failed_login],
+        tk.signals.user_logged_in: [login_guard.on_logged_in],
     }
