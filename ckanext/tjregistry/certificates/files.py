@@ -172,14 +172,18 @@ def seal_unsealed(connection: Any, store: signing.KeyStore) -> tuple[int, list[s
     """
     table = _BACKFILL_TABLE
     rows = connection.execute(
-        sa.select(table).where(table.c.register_seal.is_(None))
+        sa.select(table)
+        .where(sa.or_(table.c.register_seal.is_(None),
+                      sa.cast(table.c.register_seal, sa.UnicodeText) == "null"))
         .order_by(table.c.code, table.c.version)
     ).all()
     sealed, skipped = 0, []
     for row in rows:
         digest, complete = record_existing(store, row)
         facts = SimpleNamespace(**{**row._mapping, "file_sha256": digest})
-        if register.check(store, facts) != [register.UNSEALED]:
+        if register.check(store, facts) != [register.UNSEALED] or (
+            register.columns_differ_from_content(facts)
+        ):
             skipped.append(f"{row.code} v{row.version}: the certificate envelope does not "
                            "verify against the row; not sealed")
             continue

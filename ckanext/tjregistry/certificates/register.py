@@ -105,15 +105,18 @@ def make_seal(
     )
 
 
-def _envelope_problem(store: signing.KeyStore, row: Any) -> bool:
+def _envelope_broken(store: signing.KeyStore, row: Any) -> bool:
+    """The row's certificate envelope does not verify, or is not stored as signed."""
     envelope = row.envelope
     try:
         canonical = signing.canonical_json(signing.signed_document(envelope)).decode("utf-8")
     except (TypeError, ValueError, AttributeError):
         return True
-    if canonical != row.canonical or not signing.verify_envelope(store, envelope).genuine:
-        return True
-    content = envelope["content"]
+    return canonical != row.canonical or not signing.verify_envelope(store, envelope).genuine
+
+
+def columns_differ_from_content(row: Any) -> bool:
+    content = row.envelope["content"]
     return (
         content.get("code") != row.code
         or content.get("version") != row.version
@@ -135,7 +138,7 @@ def differences(row: Any) -> list[str]:
 
 def check(store: signing.KeyStore, row: Any) -> list[str]:
     """Reason keys why ``row`` cannot be trusted; empty when it is intact."""
-    if _envelope_problem(store, row):
+    if _envelope_broken(store, row):
         return [ENVELOPE_BROKEN]
     seal = row.register_seal
     if seal is None:
@@ -146,7 +149,7 @@ def check(store: signing.KeyStore, row: Any) -> list[str]:
         or not isinstance(seal["content"].get("file_record_complete"), bool)
     ):
         return [BAD_RECORD_SIGNATURE]
-    if differences(row):
+    if differences(row) or columns_differ_from_content(row):
         return [ALTERED]
     return []
 

@@ -90,7 +90,7 @@ REASONS: dict[str, tuple[str, str]] = {
         "compare the paper in hand with the signed facts below",
     ),
     "file_not_recorded": (
-        "该凭证文件出具于登记平台记录文件摘要之前，无法证明上传文件为原件，"
+        "该凭证文件出具于登记平台记录文件摘要之前，上传文件无法证明为原件，"
         "请以下方登记簿签名信息为准核对",
         "the certificate's file was issued before file digests were recorded, so the "
         "upload cannot be proven original; compare it with the signed facts below",
@@ -149,6 +149,12 @@ def _about(store: signing.KeyStore, certificate: Certificate, today: dt.date) ->
         status=status,
         facts=register.signed_facts(certificate, today),
     )
+
+
+def _register_copy_is_genuine(store: signing.KeyStore, certificate: Certificate) -> bool:
+    """The row's certificate signature and its signed register record both check out
+    (the backup's restore check uses it)."""
+    return not register.check(store, certificate)
 
 
 def verify_code(text: str, store: signing.KeyStore | None = None) -> Verification:

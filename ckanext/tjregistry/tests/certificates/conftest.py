@@ -150,3 +150,19 @@ def swap_attachment(pdf_bytes: bytes, attachment: bytes | None) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def move_term(code: str, valid_until: dt.date) -> None:
+    """Give the current version of ``code`` another last valid day, as if the platform had
+    issued it so: content re-signed, columns set, register record re-signed. (An UPDATE of
+    the column alone reads as tampered.) Commits."""
+    from ckanext.tjregistry.certificates import issuance, register, signing
+
+    row = issuance.current_for_code(code)
+    store = signing.default_keystore()
+    content = {**row.envelope["content"], "valid_until": valid_until.isoformat()}
+    row.envelope = signing.sign_content(store, row.envelope["institution"], content)
+    row.canonical = signing.canonical_json(signing.signed_document(row.envelope)).decode()
+    row.valid_until = row.term_end = valid_until
+    register.seal(store, row)
+    model.Session.commit()
