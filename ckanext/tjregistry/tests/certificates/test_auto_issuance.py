@@ -23,6 +23,7 @@ from ckanext.tjregistry.model.certificate import Certificate
 from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.publicity.scheduler import Scheduler
 from ckanext.tjregistry.registration import workflow
+from ckanext.tjregistry.tests.certificates.conftest import move_term
 from ckanext.tjregistry.tests.publicity_helpers import end_publicity, filing, in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
@@ -375,10 +376,7 @@ def test_cancellation_cancels_the_certificate(world):
 
 def test_renewal_enters_the_history(world):
     dataset, code = _registered(world)
-    soon = workdays.local_today() + dt.timedelta(days=30)
-    model.Session.query(Certificate).filter_by(code=code).update(
-        {"valid_until": soon, "term_end": soon})
-    model.Session.commit()
+    move_term(code, workdays.local_today() + dt.timedelta(days=30))
     renewed = call_as(world.hp_reviewer, "certificate_renew", code=code)
     assert renewed["version"] == 2
     events = call_as(world.hp_reviewer, "registration_history", package_id=dataset["id"])
