@@ -77,6 +77,10 @@ USERS = [
     ("reviewer_city", "市级登记机构审核员", "tj-data-center", "editor"),
     ("reviewer_hp", "和平区登记机构审核员", "hp-registry", "editor"),
     ("reviewer_bh", "滨海新区登记机构审核员", "bh-registry", "editor"),
+    # Four eyes: a second reviewer of each institution approves what the first accepted.
+    ("reviewer_city_2", "市级登记机构复核员", "tj-data-center", "editor"),
+    ("reviewer_hp_2", "和平区登记机构复核员", "hp-registry", "editor"),
+    ("reviewer_bh_2", "滨海新区登记机构复核员", "bh-registry", "editor"),
     ("bureau_officer", "市数据局监管人员", "tj-data-bureau", "member"),
     # Acts for the bureau: may suspend or reinstate an institution (Art. 28).
     ("bureau_supervisor", "市数据局监管处负责人", "tj-data-bureau", "editor"),

@@ -127,7 +127,7 @@ def _drive(package: model.Package, target: str, clerk: str) -> str:
     if target == "rejected":
         return _act(reviewer, "registration_reject", id=app_id,
                     reasons="数据来源说明不清,请核实后重新申请。")["state"]
-    _act(reviewer, "registration_approve", id=app_id)
+    _act(f"{reviewer}_2", "registration_approve", id=app_id)
     # Publicity, issued (certificate subsystem) or approved awaiting issuance.
     return _act(clerk, "registration_show", id=app_id)["state"]
 

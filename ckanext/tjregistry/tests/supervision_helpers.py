@@ -17,6 +17,7 @@ from ckanext.tjregistry.tests import samples
 from ckanext.tjregistry.tests.workflow_helpers import (
     World,
     call_as,
+    colleague,
     make_dataset,
     make_org,
     make_user,
@@ -42,7 +43,7 @@ def register(world: World, clerk: dict[str, Any], reviewer: dict[str, Any],
     """Submit, accept, approve and issue: the dataset becomes registered."""
     app = submit(clerk, dataset)
     call_as(reviewer, "registration_accept", id=app["id"])
-    app = call_as(reviewer, "registration_approve", id=app["id"])
+    app = call_as(colleague(reviewer), "registration_approve", id=app["id"])
     assert app["state"] == "approved", app["state"]
     workflow.on_issued(app["id"])
     return app
@@ -95,7 +96,7 @@ def build_landscape(world: World) -> Landscape:
     d["city_product"] = make_product(world.city_reg)
     app = submit(world.city_clerk, d["city_product"])
     call_as(world.city_reviewer, "registration_accept", id=app["id"])
-    app = call_as(world.city_reviewer, "registration_approve", id=app["id"])
+    app = call_as(colleague(world.city_reviewer), "registration_approve", id=app["id"])
     assert app["state"] == "publicity"
     a["city_product"] = app
     d["city_withdrawn"] = make_dataset(world.city_reg, activity_start_date=recently())

@@ -34,7 +34,13 @@ from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.browser_helpers import chromium
 from ckanext.tjregistry.tests.live_server import LiveServer
 from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, RESIDENT_ID, in_publicity
-from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    build_world,
+    call_as,
+    colleague,
+    make_dataset,
+    submit,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -88,7 +94,7 @@ def site(ckan_server) -> dict[str, Any]:
     registered = make_dataset(world.hp_reg, name=REGISTERED_NAME, title=REGISTERED_TITLE)
     app = submit(world.hp_clerk, registered)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert workflow.registration_status(registered["id"]) == "registered"
     publicity_dataset, publicity_app = in_publicity(world, name="hp-school-map",
                                                     title="和平区学区划分数据")

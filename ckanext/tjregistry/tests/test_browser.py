@@ -26,7 +26,13 @@ from ckanext.tjregistry.certificates import issuance
 from ckanext.tjregistry.certificates.procedure import on_application_approved
 from ckanext.tjregistry.tests.publicity_helpers import in_publicity
 from ckanext.tjregistry.tests.supervision_helpers import add_district_authority, build_landscape
-from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    build_world,
+    call_as,
+    colleague,
+    make_dataset,
+    submit,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
 
@@ -170,7 +176,7 @@ def test_the_public_catalogue_in_chromium(tmp_path, ckan_server, prefix, registe
     listed = make_dataset(world.hp_reg, name="browser-registered", title="浏览器已登记数据")
     app = submit(world.hp_clerk, listed)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     on_application_approved(app["id"])  # issuance, which manual_issuance holds back
     code = issuance.current_for_package(listed["id"]).code
     _dataset, notice_app = in_publicity(world, name="browser-publicity", title="浏览器公示数据")

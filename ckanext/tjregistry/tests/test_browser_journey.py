@@ -82,7 +82,7 @@ def driver(tmp_path) -> Iterator[webdriver.Chrome]:
 
 def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, screenshot_dir):
     world = build_world()
-    _with_password(world, "hp_clerk", "hp_reviewer")
+    _with_password(world, "hp_clerk", "hp_reviewer", "hp_reviewer_2")
     browser = Browser(driver, ckan_server, screenshot_dir)
     clerk, reviewer = world.hp_clerk, world.hp_reviewer
 
@@ -179,16 +179,22 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
     browser.click_to(row.find_element(By.LINK_TEXT, DATASET_TITLE), "#tjr-action-accept")
     assert browser.find("#tjr-application-facts").text.count("和平区教育局") == 1
     browser.click_to(browser.find("#tjr-action-accept button[type=submit]"),
-                     "#tjr-action-approve")
+                     "#tjr-decision-limits")
     assert browser.label(".page-heading .tjr-state") == "审查中"
     assert _state(app_id) == "accepted"
+    # Four eyes: the reviewer who accepted it is told that a colleague decides.
+    assert "双人审核" in browser.text("#tjr-decision-limits")
+    assert browser.absent("#tjr-action-approve")
+    browser.logout()
+    browser.login(world.users["hp_reviewer_2"])
+    browser.open(f"/registration/application/{app_id}", "#tjr-action-approve")
     browser.type("#approve-reasons", "材料齐全,开放数据,进入公示。")
     browser.screenshot("03-review.png")
     browser.click_to(browser.find("#tjr-action-approve button[type=submit]"),
                      ".page-heading .tjr-state")
     assert browser.label(".page-heading .tjr-state") == "公示中"
     assert browser.absent("#tjr-action-approve")
-    app = call_as(reviewer, "registration_show", id=app_id)
+    app = call_as(world.users["hp_reviewer_2"], "registration_show", id=app_id)
     assert app["state"] == "publicity" and app["publicity_start"] and app["publicity_end"]
     assert _dataset(clerk, DATASET_NAME)["registration_status"] == "publicity"
     browser.logout()
@@ -219,6 +225,8 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
     browser.type("#field-contact-email", "zhangsan@example.org")
     browser.choose("#field-category", "rights_dispute")
     browser.type("#field-statement", STATEMENT)
+    browser.choose("#field-interest", "competing_claim")
+    browser.type("#field-interest-statement", "测绘成果由本单位完成,本单位对该数据主张权利。")
     browser.find("#field-evidence").send_keys(str(evidence))
     browser.click("form#tjr-objection-form input[name=truthful]")
     browser.screenshot("05-objection-form.png")

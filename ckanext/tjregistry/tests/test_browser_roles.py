@@ -50,6 +50,7 @@ from ckanext.tjregistry.tests.workflow_helpers import (
     World,
     build_world,
     call_as,
+    colleague,
     make_dataset,
     make_org,
     make_user,
@@ -90,7 +91,7 @@ def site(ckan_server, driver, screenshot_dir) -> Iterator[tuple[World, Browser]]
     """The world's institutions and registrants, passwords for its staff, a browser; at
     the end, every screenshot is a painted page and the server logged no traceback."""
     world = build_world()
-    with_password(world, "hp_clerk", "hp_reviewer", "city_reviewer")
+    with_password(world, "hp_clerk", "hp_reviewer", "city_reviewer", "city_reviewer2")
     browser = Browser(driver, ckan_server, screenshot_dir)
     yield world, browser
     for path in browser.saved:
@@ -135,7 +136,7 @@ def registered(world: World) -> tuple[dict[str, Any], str, str]:
     record = make_dataset(world.hp_reg, title="和平区学校食堂供餐信息")
     app = submit(world.hp_clerk, record)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert state(app["id"]) == "issued"
     certificate = issuance.current_for_package(record["id"])
     assert certificate is not None and certificate.status == "valid"
@@ -387,9 +388,14 @@ def test_an_operators_clerk_registers_a_data_product_in_english(site, ckan_serve
     assert browser.label(".tjr-state", within=row) == "Awaiting acceptance"
     browser.click_to(row.find_element(By.LINK_TEXT, PRODUCT_TITLE), "#tjr-action-accept")
     assert "天津数据运营有限公司" in browser.text("#tjr-application-facts")
-    browser.click_to("#tjr-action-accept button[type=submit]", "#tjr-action-approve")
+    browser.click_to("#tjr-action-accept button[type=submit]", "#tjr-decision-limits")
     assert browser.label(".page-heading .tjr-state") == "Under review"
     assert state(app_id) == "accepted"
+    # Four eyes: another reviewer of the city institution decides.
+    assert "four eyes" in browser.text("#tjr-decision-limits")
+    browser.logout()
+    browser.login(world.city_reviewer2, prefix="/en")
+    browser.open(f"/en/registration/application/{app_id}", "#tjr-action-approve")
     # A product is always publicised (Art. 20): approval says so before it is pressed.
     assert "public notice" in browser.text("#tjr-approve-outcome")
     browser.type("#approve-reasons", "Complete materials; into publicity.")

@@ -90,6 +90,24 @@ def call_as(user: dict[str, Any] | None, action: str, **data: Any) -> Any:
     return helpers.call_action(action, context, **data)
 
 
+def colleague(user: dict[str, Any]) -> dict[str, Any]:
+    """A second person in every organization ``user`` belongs to, with the same capacity
+    (created once): under four eyes, who approves what ``user`` accepted."""
+    name = f"{user['name']}_2"
+    existing = model.User.get(name)
+    if existing is not None:
+        return {"id": existing.id, "name": existing.name}
+    second = make_user(name)
+    memberships = (model.Session.query(model.Member.group_id, model.Member.capacity)
+                   .filter(model.Member.table_name == "user",
+                           model.Member.table_id == user["id"],
+                           model.Member.state == "active").all())
+    for group_id, capacity in memberships:
+        helpers.call_action("organization_member_create", {"ignore_auth": True},
+                            id=group_id, username=name, role=capacity)
+    return second
+
+
 @dataclass
 class World:
     """Two institutions and registrants on each level, their staff and an authority officer.
@@ -139,6 +157,9 @@ def build_world() -> World:
     u["officer"] = make_user("officer", o["authority"], capacity="member")
     u["outsider"] = make_user("outsider")
     u["sysadmin"] = factories.SysadminWithToken(name="tjsysadmin")
+    # Four eyes: a second reviewer in each district institution approves what the first accepted.
+    u["hp_reviewer_2"] = colleague(u["hp_reviewer"])
+    u["bh_reviewer_2"] = colleague(u["bh_reviewer"])
     return world
 
 

@@ -27,6 +27,7 @@ from ckanext.tjregistry.tests.certificates.conftest import move_term
 from ckanext.tjregistry.tests.publicity_helpers import end_publicity, filing, in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
+    colleague,
     make_dataset,
     search_everything,
     submit,
@@ -314,7 +315,7 @@ def _registered(world) -> tuple[dict, str]:
     dataset = make_dataset(world.hp_reg)
     app = submit(world.hp_clerk, dataset)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert _state(app["id"]) == "issued"
     code = issuance.current_for_package(dataset["id"]).code
     assert _verify(code) == "valid"
@@ -365,7 +366,7 @@ def test_cancellation_cancels_the_certificate(world):
     app = submit(world.hp_clerk, dataset, application_type="cancellation",
                  reasons="该数据资源已停止提供")
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert _verify(code) == "cancelled"
     shown = helpers.call_action("package_show", id=dataset["id"])
     assert shown["registration_status"] == "cancelled"

@@ -14,7 +14,7 @@ from ckanext.tjregistry.certificates.procedure import expire_and_notify
 from ckanext.tjregistry.common import history
 from ckanext.tjregistry.model import Application, Registration
 from ckanext.tjregistry.model.certificate import Certificate
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, colleague, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 def _approve(world, dataset):
     application = submit(world.hp_clerk, dataset)
     call_as(world.hp_reviewer, "registration_accept", id=application["id"])
-    return call_as(world.hp_reviewer, "registration_approve", id=application["id"])
+    return call_as(colleague(world.hp_reviewer), "registration_approve", id=application["id"])
 
 
 def test_approval_issues_the_certificate_and_registers_the_dataset(world):

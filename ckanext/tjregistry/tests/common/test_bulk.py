@@ -14,7 +14,7 @@ from ckan.lib.search.common import make_connection
 from ckanext.tjregistry.certificates import issuance
 from ckanext.tjregistry.common import bulk
 from ckanext.tjregistry.registration import workflow
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, colleague, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -48,7 +48,7 @@ def _datasets_in_every_state(world) -> dict[str, dict[str, Any]]:
     registered = make_dataset(world.hp_reg)
     app = submit(world.hp_clerk, registered)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     pending = make_dataset(world.hp_reg)
     submit(world.hp_clerk, pending)
     other_registrant = make_dataset(world.bh_reg)

@@ -13,7 +13,13 @@ import requests
 
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.live_server import api_post
-from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    build_world,
+    call_as,
+    colleague,
+    make_dataset,
+    submit,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "own_key_dir")
 
@@ -21,7 +27,7 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "own_key_dir")
 def _register(world: Any, dataset: dict[str, Any]) -> None:
     app = submit(world.hp_clerk, dataset)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert workflow.registration_status(dataset["id"]) == "registered"
 
 

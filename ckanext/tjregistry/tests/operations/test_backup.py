@@ -34,6 +34,7 @@ from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, filing, in_pub
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
     call_as,
+    colleague,
     make_dataset,
     make_org,
     make_user,
@@ -131,7 +132,7 @@ def build_source(tmp_path) -> dict:
     registered = make_dataset(world.hp_reg, title="和平区学校名录")
     application = submit(world.hp_clerk, registered)
     call_as(world.hp_reviewer, "registration_accept", id=application["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=application["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=application["id"])
     certificate = issuance.current_for_package(registered["id"])
     assert certificate is not None and certificate.status == "valid"
     (tmp_path / "certificate.pdf").write_bytes(pdf.render(certificate.envelope,

@@ -11,7 +11,13 @@ from ckanext.tjregistry.publicity import period
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.publicity_helpers import end_publicity, in_publicity
 from ckanext.tjregistry.tests.supervision_helpers import make_product, register
-from ckanext.tjregistry.tests.workflow_helpers import World, call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    World,
+    call_as,
+    colleague,
+    make_dataset,
+    submit,
+)
 
 
 @dataclass
@@ -31,7 +37,7 @@ def _register_product(world: World) -> dict[str, Any]:
     product = make_product(world.city_reg, title="城市交通出行指数服务")
     app = submit(world.city_clerk, product)
     call_as(world.city_reviewer, "registration_accept", id=app["id"])
-    app = call_as(world.city_reviewer, "registration_approve", id=app["id"])
+    app = call_as(colleague(world.city_reviewer), "registration_approve", id=app["id"])
     if app["state"] == "publicity":
         end_publicity(app["id"])
         period.sweep()

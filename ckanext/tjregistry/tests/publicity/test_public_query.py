@@ -10,7 +10,7 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry.certificates import codes, issuance
 from ckanext.tjregistry.metadata import access
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, colleague, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 
@@ -22,7 +22,7 @@ def _register(world, org: str, **fields) -> tuple[dict, str]:
                            storage_location="天津市政务云", **fields)
     app = submit(world.users[clerk], dataset)
     call_as(world.users[reviewer], "registration_accept", id=app["id"])
-    call_as(world.users[reviewer], "registration_approve", id=app["id"])
+    call_as(colleague(world.users[reviewer]), "registration_approve", id=app["id"])
     return dataset, issuance.current_for_package(dataset["id"]).code
 
 

@@ -13,6 +13,7 @@ from ckan.tests import helpers
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
+    colleague,
     dataset_fields,
     make_dataset,
     submit,
@@ -33,7 +34,7 @@ def _registered(world, **overrides):
     dataset = make_dataset(world.hp_reg, **overrides)
     application = submit(world.hp_clerk, dataset)
     call_as(world.hp_reviewer, "registration_accept", id=application["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=application["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=application["id"])
     return dataset, application
 
 

@@ -8,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from ckanext.tjregistry.registration import views
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, colleague, make_dataset, submit
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
 
@@ -159,7 +159,7 @@ def test_revoke_form_asks_for_a_ground_and_a_confirmation(app, world):
     ds = make_dataset(world.hp_reg)
     application = submit(world.hp_clerk, ds)
     call_as(world.hp_reviewer, "registration_accept", id=application["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=application["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=application["id"])
     from ckanext.tjregistry.registration import workflow
     workflow.on_issued(application["id"], {"test": True})
     page = _soup(app.get(f"/registration/dataset/{ds['name']}/history",

@@ -23,6 +23,7 @@ from ckanext.tjregistry.tests.publicity_helpers import in_publicity
 from ckanext.tjregistry.tests.workflow_helpers import (
     build_world,
     call_as,
+    colleague,
     dataset_fields,
     make_dataset,
     submit,
@@ -37,7 +38,7 @@ def register(world: Any, dataset: dict[str, Any]) -> None:
     """Submitted by the clerk, accepted and approved by the reviewer, certificate issued."""
     app = submit(world.hp_clerk, dataset)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert workflow.registration_status(dataset["id"]) == "registered"
 
 

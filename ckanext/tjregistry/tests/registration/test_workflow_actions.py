@@ -18,6 +18,7 @@ from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
+    colleague,
     make_dataset,
     search_everything,
     set_org_fields,
@@ -57,7 +58,7 @@ def test_initial_registration_without_publicity_end_to_end(world):
     assert app["state"] == "accepted"
     assert app["review_due"] == workdays.add_workdays(today, 20).isoformat()
 
-    app = call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    app = call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert app["state"] == "approved"  # not opened, not authorised operation: no publicity
     assert helpers.call_action("package_show", id=ds["id"])["registration_status"] == "pending"
 
@@ -83,7 +84,7 @@ def test_open_resource_goes_to_publicity_for_ten_working_days(world):
     app = submit(world.city_clerk, ds)
     assert app["routing"] == "city_level"
     call_as(world.city_reviewer, "registration_accept", id=app["id"])
-    app = call_as(world.city_reviewer, "registration_approve", id=app["id"])
+    app = call_as(colleague(world.city_reviewer), "registration_approve", id=app["id"])
     assert app["state"] == "publicity"
     today = workdays.local_today()
     assert app["publicity_start"] == workdays.add_workdays(today, 1).isoformat()
@@ -195,7 +196,7 @@ def test_withdrawal_after_issuance_is_illegal(world):
     ds = make_dataset(world.hp_reg)
     app = submit(world.hp_clerk, ds)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     issue(app["id"])
     with pytest.raises(tk.ValidationError) as error:
         call_as(world.hp_clerk, "registration_withdraw", id=app["id"], reasons="x")
@@ -206,7 +207,7 @@ def _registered(world, org="hp_reg", clerk="hp_clerk", reviewer="hp_reviewer", *
     ds = make_dataset(world.orgs[org], **fields)
     app = submit(world.users[clerk], ds)
     call_as(world.users[reviewer], "registration_accept", id=app["id"])
-    call_as(world.users[reviewer], "registration_approve", id=app["id"])
+    call_as(colleague(world.users[reviewer]), "registration_approve", id=app["id"])
     issue(app["id"])
     return ds
 
@@ -230,7 +231,7 @@ def test_registered_dataset_changes_only_through_a_change_application(world):
     assert helpers.call_action("package_show", id=ds["id"])["title"] == ds["title"]
     assert helpers.call_action("package_show", id=ds["id"])["registration_status"] == "registered"
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert helpers.call_action("package_show", id=ds["id"])["title"] == ds["title"]
     issue(app["id"])
     shown = helpers.call_action("package_show", id=ds["id"])
@@ -254,7 +255,7 @@ def test_cancellation_ends_the_registration(world):
         submit(world.hp_clerk, ds, application_type="cancellation")  # reasons required
     app = submit(world.hp_clerk, ds, application_type="cancellation", reasons="系统下线")
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    app = call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    app = call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert app["state"] == "completed"
     assert helpers.call_action("package_show", id=ds["id"])["registration_status"] == "cancelled"
     assert _facet("cancelled") == 1
@@ -359,7 +360,7 @@ def test_restricted_fields_survive_a_change(world):
                                id=ds["id"])
     app = submit(world.hp_clerk, ds, application_type="change", proposed={"title": "新标题"})
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     issue(app["id"])
     after = helpers.call_action("package_show", {"ignore_auth": True, "user": "tjsysadmin"},
                                 id=ds["id"])
@@ -388,7 +389,7 @@ def test_failure_midway_leaves_nothing_written(world, monkeypatch):
     ds = _registered(world)
     app = submit(world.hp_clerk, ds, application_type="change", proposed={"title": "新名称"})
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     events_before = model.Session.query(Event).count()
 
     def broken_snapshot(package_id):
@@ -533,7 +534,7 @@ def test_certificate_subsystem_issues_on_approval(world, monkeypatch):
     ds = make_dataset(world.hp_reg)
     app = submit(world.hp_clerk, ds)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     assert call_as(world.hp_clerk, "registration_show", id=app["id"])["state"] == "issued"
     shown = helpers.call_action("package_show", id=ds["id"])
     assert shown["registration_status"] == "registered"

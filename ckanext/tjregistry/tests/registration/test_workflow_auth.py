@@ -16,6 +16,7 @@ from ckanext.tjregistry.model import Application, Event, Registration
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
+    colleague,
     make_dataset,
     make_org,
     make_user,
@@ -67,7 +68,7 @@ def test_permission_matrix_for_a_district_application(world):
     reg_ds = make_dataset(world.hp_reg)
     reg_app = submit(world.hp_clerk, reg_ds)
     call_as(world.hp_reviewer, "registration_accept", id=reg_app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=reg_app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=reg_app["id"])
     workflow.on_issued(reg_app["id"])
     problems = []
     for auth, allowed in MATRIX.items():
@@ -173,15 +174,15 @@ def _drive(world, state: str, open_data: bool = False) -> dict[str, Any]:
         "submitted": [],
         "supplement_requested": [(rev, "registration_request_supplement", {"items": ["a"]})],
         "accepted": [(rev, "registration_accept", {})],
-        "publicity": [(rev, "registration_accept", {}), (rev, "registration_approve", {})],
-        "approved": [(rev, "registration_accept", {}), (rev, "registration_approve", {})],
+        "publicity": [(rev, "registration_accept", {}), (colleague(rev), "registration_approve", {})],
+        "approved": [(rev, "registration_accept", {}), (colleague(rev), "registration_approve", {})],
         "withdrawal_requested": [(clerk, "registration_withdraw", {"reasons": "r"})],
         "rejected": [(rev, "registration_accept", {}),
                      (rev, "registration_reject", {"reasons": "r"})],
         "refused": [(rev, "registration_refuse", {"ground": "duplicate", "reasons": "r"})],
         "withdrawn": [(clerk, "registration_withdraw", {"reasons": "r"}),
                       (rev, "registration_withdraw_decide", {"consent": True})],
-        "issued": [(rev, "registration_accept", {}), (rev, "registration_approve", {})],
+        "issued": [(rev, "registration_accept", {}), (colleague(rev), "registration_approve", {})],
     }[state]
     for user, action, data in steps:
         app = call_as(user, action, id=app["id"], **data)
@@ -196,7 +197,7 @@ VALID_INPUTS: dict[str, tuple[str, dict[str, Any]]] = {
     "registration_withdraw": ("hp_clerk", {"reasons": "理由"}),
     "registration_accept": ("hp_reviewer", {}),
     "registration_request_supplement": ("hp_reviewer", {"items": ["事项"]}),
-    "registration_approve": ("hp_reviewer", {}),
+    "registration_approve": ("hp_reviewer_2", {}),
     "registration_reject": ("hp_reviewer", {"reasons": "理由"}),
     "registration_refuse": ("hp_reviewer", {"ground": "duplicate", "reasons": "理由"}),
     "registration_withdraw_decide": ("hp_reviewer", {"consent": True}),
@@ -230,7 +231,7 @@ def test_every_application_transition_can_be_performed(world, transition):
     app = _drive(world, t.sources[0], open_data=transition == "approve_to_publicity")
     if transition == "approve_cancellation":
         # Register the dataset, then apply for its cancellation.
-        call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+        call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
         workflow.on_issued(app["id"])
         app = submit(world.hp_clerk, {"id": app["package_id"]},
                      application_type="cancellation", reasons="停止提供")
@@ -250,7 +251,7 @@ def test_registration_transitions_refuse_illegal_states(world):
                 ground="false_materials", reasons="r")
     app = submit(world.hp_clerk, ds)
     call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(world.hp_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
     workflow.on_issued(app["id"])
     call_as(world.hp_reviewer, "registration_revoke", package_id=ds["id"],
             ground="false_materials", reasons="r")

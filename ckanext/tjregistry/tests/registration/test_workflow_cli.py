@@ -8,7 +8,13 @@ import pytest
 from ckanext.tjregistry.cli import tjregistry
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.registration import workflow
-from ckanext.tjregistry.tests.workflow_helpers import build_world, call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import (
+    build_world,
+    call_as,
+    colleague,
+    make_dataset,
+    submit,
+)
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index", "manual_issuance")
 
@@ -38,7 +44,7 @@ def test_close_publicity_sweep(cli):
                       open_platform_url="https://data.tj.gov.cn/x")
     app = submit(world.city_clerk, ds)
     call_as(world.city_reviewer, "registration_accept", id=app["id"])
-    call_as(world.city_reviewer, "registration_approve", id=app["id"])
+    call_as(colleague(world.city_reviewer), "registration_approve", id=app["id"])
     result = cli.invoke(tjregistry, ["workflow", "close-publicity"])
     assert "0 publicity periods closed" in result.output
     with workflow.transaction() as session:

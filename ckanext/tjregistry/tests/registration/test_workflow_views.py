@@ -71,7 +71,17 @@ def test_registrant_submits_in_the_web_form_and_reviewer_decides(app, world):
     assert response.status_code == 200
     assert "reasons" in response.body
     assert _state(app_id) == "accepted"
-    app.post(f"/registration/application/{app_id}/approve", headers=_auth(world.hp_reviewer))
+    # Four eyes: the reviewer who accepted it may not approve it; the page says why.
+    detail = app.get(f"/registration/application/{app_id}", headers=_auth(world.hp_reviewer))
+    page = BeautifulSoup(detail.body, "html.parser")
+    assert page.find(id="tjr-action-approve") is None
+    assert "双人审核" in page.find(id="tjr-decision-limits").text
+    refused = app.post(f"/registration/application/{app_id}/approve",
+                       headers=_auth(world.hp_reviewer))
+    assert refused.status_code == 403 and "双人审核" in refused.body
+    assert _state(app_id) == "accepted"
+    app.post(f"/registration/application/{app_id}/approve",
+             headers=_auth(world.users["hp_reviewer_2"]))
     assert _state(app_id) == "approved"
 
     history = app.get(f"/registration/dataset/{ds['name']}/history",
@@ -147,7 +157,7 @@ def test_change_application_through_the_web_form(app, world):
     ds = make_dataset(world.hp_reg)
     application = submit(world.hp_clerk, ds)
     helpers.call_action("registration_accept", {"user": "hp_reviewer"}, id=application["id"])
-    helpers.call_action("registration_approve", {"user": "hp_reviewer"}, id=application["id"])
+    helpers.call_action("registration_approve", {"user": "hp_reviewer_2"}, id=application["id"])
     workflow.on_issued(application["id"])
 
     form = app.get(f"/registration/submit/{ds['name']}?application_type=change",
@@ -168,7 +178,7 @@ def test_revocation_and_city_review_pages(app, world):
     ds = make_dataset(world.hp_reg)
     application = submit(world.hp_clerk, ds)
     helpers.call_action("registration_accept", {"user": "hp_reviewer"}, id=application["id"])
-    helpers.call_action("registration_approve", {"user": "hp_reviewer"}, id=application["id"])
+    helpers.call_action("registration_approve", {"user": "hp_reviewer_2"}, id=application["id"])
     workflow.on_issued(application["id"])
     url = f"/registration/dataset/{ds['id']}"
     page = app.get(f"{url}/history", headers=_auth(world.hp_reviewer))

@@ -18,7 +18,7 @@ from ckan.tests import helpers
 from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.supervision_helpers import recently
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, colleague, make_dataset, submit
 
 MARCH = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 
@@ -53,7 +53,7 @@ def march(world):
         clock.move_to(at("2026-03-05"))
         call_as(hp, "registration_resubmit", id=apps["three"], pledge=True, internal_review=True)
         clock.move_to(at("2026-03-06"))
-        call_as(rev, "registration_approve", id=apps["one"])
+        call_as(colleague(rev), "registration_approve", id=apps["one"])
         workflow.on_issued(apps["one"])
         clock.move_to(at("2026-03-09"))
         call_as(rev, "registration_accept", id=apps["two"])

@@ -16,7 +16,7 @@ from ckanext.tjregistry.tests.supervision_helpers import (
     recently,
     register,
 )
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, colleague, make_dataset, submit
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_suspension_stops_the_reviewers_and_moves_open_applications_to_the_city(
     assert not _allowed(world.hp_reviewer, "registration_revoke",
                         package_id=hp_work["registered"])
     with pytest.raises(tk.NotAuthorized):
-        call_as(world.hp_reviewer, "registration_approve", id=hp_work["accepted"])
+        call_as(colleague(world.hp_reviewer), "registration_approve", id=hp_work["accepted"])
     assert call_as(world.hp_reviewer, "registration_list", scope="queue")["count"] == 0
     # The city institution takes over.
     queue = call_as(world.city_reviewer, "registration_list", scope="queue")
