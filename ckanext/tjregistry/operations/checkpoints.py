@@ -343,8 +343,11 @@ def published_lines(session: Any | None = None) -> str:
     """The file to download: the published file, or the stored checkpoints if none yet."""
     path = published_path()
     if os.path.isfile(path):
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return handle.read()
+        except OSError:
+            log.exception("the published checkpoint file cannot be read; serving the table's")
     session = session or model.Session
     return "".join(_line(entry_of(row)) + "\n" for row in
                    session.query(HistoryCheckpoint).order_by(HistoryCheckpoint.seq))
@@ -355,7 +358,12 @@ def public_view(session: Any | None = None) -> list[dict[str, Any]]:
     first: ids, hashes, counts, times and the signature only."""
     store = keystore()
     found: dict[int, dict[str, Any]] = {}
-    for _number, entry in read_file()[0]:
+    try:
+        published = read_file()[0]
+    except OSError:
+        log.exception("the published checkpoint file cannot be read")
+        published = []
+    for _number, entry in published:
         if entry_problem(store, entry) is None:
             found.setdefault(entry["content"]["seq"], entry)
     session = session or model.Session
