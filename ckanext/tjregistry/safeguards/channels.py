@@ -63,6 +63,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         registration_publicity_list registration_query registration_show
         registration_submission_show registration_dataset_list
         registration_statistics_show registration_status_show
+        registrant_identity_change_list announcement_list
     """),
     FROZEN_WRITE: _names("""
         package_update package_patch package_revise package_resource_reorder
@@ -82,6 +83,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         objection_respond evidence_create agency_delegation_create agency_delegation_revoke
         institution_suspend institution_reinstate registrant_account_create
         registrant_account_bulk_create registrant_register registrant_verify
+        registrant_identity_change_decide
     """),
     OTHER_WRITE: _names("""
         package_create
@@ -151,6 +153,7 @@ ROUTES: dict[str, frozenset[str]] = {
         tjregistry_dcat.catalog_export tjregistry_dcat.registration_list
         tjregistry_dcat.registration_show
         tjregistry_history.checkpoint_list tjregistry_history.checkpoint_file
+        tjregistry_announcements.index tjregistry_announcements.feed
         tjregistry_publicity.evidence tjregistry_publicity.feed tjregistry_publicity.index
         tjregistry_publicity.objection_index tjregistry_publicity.objection_read
         tjregistry_publicity.query tjregistry_publicity.read tjregistry_publicity.track

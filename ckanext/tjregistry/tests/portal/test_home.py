@@ -63,7 +63,7 @@ def test_home_page_shows_the_platform_and_its_public_facts(app, public_register,
     assert hrefs["tjr-tile-publicity"] == f"{prefix}/registration/publicity"
     assert hrefs["tjr-tile-query"] == f"{prefix}/registration/query"
     assert hrefs["tjr-tile-verify"] == f"{prefix}/registration/verify"
-    assert hrefs["tjr-tile-announcements"] == f"{prefix}/registration/query?status=revoked"
+    assert hrefs["tjr-tile-announcements"] == f"{prefix}/registration/announcements"
 
     latest = soup.find(id="tjr-home-registrations")
     listed = {li.find(class_="tjr-latest-title").get_text(strip=True)
