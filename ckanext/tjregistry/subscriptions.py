@@ -9,6 +9,7 @@ from typing import Any
 
 import ckan.plugins.toolkit as tk
 
+from ckanext.tjregistry.certificates import expiry as certificate_expiry
 from ckanext.tjregistry.certificates import procedure as certificate_procedure
 from ckanext.tjregistry.common import signals
 from ckanext.tjregistry.metadata import fields as metadata_fields
@@ -30,7 +31,9 @@ def get_subscriptions() -> dict[Any, list[Any]]:
         # The history chain is checked against its signed checkpoints; the scheduler's
         # steps queue a new checkpoint every interval.
         signals.history_checked: [checkpoints.on_history_checked],
-        signals.scheduler_tick: [checkpoints.on_scheduler_tick],
+        # The first step of each Tianjin day queues that day's certificate expiry.
+        signals.scheduler_tick: [checkpoints.on_scheduler_tick,
+                                 certificate_expiry.on_scheduler_tick],
         # A renamed registrant is found under its new name (metadata/fields.py).
         tk.signals.action_succeeded: [{"sender": "organization_update",
                                        "receiver": metadata_fields.reindex_renamed_registrant}],
