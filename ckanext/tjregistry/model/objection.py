@@ -59,6 +59,13 @@ class Objection(tk.BaseModel):
     decided_at = sa.Column(sa.DateTime)
     decided_by = sa.Column(sa.UnicodeText)
     closed_reason = sa.Column(sa.UnicodeText)
+    # Art. 20 相关当事人: how the objector is concerned (a choice and its explanation);
+    # objections filed before it was asked for have none.
+    interest = sa.Column(sa.UnicodeText)
+    interest_statement = sa.Column(sa.UnicodeText)
+    # When the registrant asked to withdraw the application while this objection was
+    # pending: once per objection (objection_limits.py).
+    withdrawal_requested_at = sa.Column(sa.DateTime)
 
 
 class ObjectionFile(tk.BaseModel):

@@ -51,6 +51,7 @@ from ckanext.tjregistry.metadata.validators import (
 )
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.model.objection import Objection, ObjectionFile, ObjectionSequence
+from ckanext.tjregistry.publicity import objection_limits
 from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.registration import agencies, duties, notifications, workflow
 
@@ -391,13 +392,19 @@ def as_dict(objection: Objection, view: str) -> dict[str, Any]:
         "decided_at": _iso(objection.decided_at),
         "finding": objection.finding,
         "closed_reason": objection.closed_reason,
+        "interest": objection.interest,
+        "interest_label": objection_limits.interest_label(objection.interest),
     }
     if view in ("institution", "registrant"):
         result.update(statement=objection.statement, response=objection.response,
                       responded_at=_iso(objection.responded_at),
                       responded_by=_user_name(objection.responded_by))
+    if view in ("institution", "objector"):
+        # The explanation may say who the objector is: not for the registrant.
+        result.update(interest_statement=objection.interest_statement)
     if view == "institution":
         result.update(
+            withdrawal_requested_at=_iso(objection.withdrawal_requested_at),
             objector_name=objection.objector_name, id_type=objection.id_type,
             id_number=objection.id_number, contact_phone=objection.contact_phone,
             contact_email=objection.contact_email,
@@ -561,6 +568,12 @@ def validate_filing(data: dict[str, Any]) -> dict[str, Any]:
         fail(field_error("statement", f"异议陈述应为 {STATEMENT_MIN}–{statement_max()} 字",
                     f"the statement must have {STATEMENT_MIN}–{statement_max()} characters"))
     clean["statement"] = statement
+    # Art. 20 相关当事人: how the objector is concerned (objection_limits.py).
+    clean["interest"] = _text(data, "interest")
+    clean["interest_statement"] = _text(data, "interest_statement")
+    for key, messages in objection_limits.validate_interest(
+            clean["interest"], clean["interest_statement"], statement_max()).items():
+        errors.setdefault(key, []).extend(messages)
     if not _text(data, "truthful") or not tk.asbool(data.get("truthful")):
         fail(field_error("truthful", "请确认所填信息真实并愿意承担相应责任",
                     "confirm that the information is true"))
@@ -600,6 +613,8 @@ def create(data: dict[str, Any], uploads: list[Any], *,
             if publicity.has_ended(app.publicity_end):
                 raise field_error("application_id", "公示期已结束,不能再提出异议",
                              "the publicity period has ended")
+            objection_limits.check_identity(session, app.id, clean["id_type"],
+                                            clean["id_number"])
             objection = Objection(
                 number=_next_number(session, today.year), application_id=app.id,
                 package_id=app.package_id, registrant_id=app.registrant_id,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ckanext.tjregistry.model import Application
-from ckanext.tjregistry.publicity import objections
+from ckanext.tjregistry.publicity import objection_limits, objections
 from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.registration import workflow
 
@@ -53,3 +53,19 @@ def _effect_close_objections(ctx: dict[str, Any]) -> None:
                                       reason=ctx["transition"].name)
     if closed:
         workflow.add_event_data(ctx, objections_closed=closed)
+
+
+@workflow.guard("withdrawal_once_per_objection")
+def _guard_withdrawal_once_per_objection(ctx: dict[str, Any]) -> None:
+    # A withdrawal request holds the objection undecided; once per objection (see
+    # objection_limits.py).
+    app: Application = ctx["app"]
+    objection_limits.check_withdrawal_request(ctx["session"], app.id, app.state)
+
+
+@workflow.effect("note_withdrawal_request")
+def _effect_note_withdrawal_request(ctx: dict[str, Any]) -> None:
+    marked = objection_limits.mark_withdrawal_request(ctx["session"], ctx["app"].id,
+                                                      ctx["now"])
+    if marked:
+        workflow.add_event_data(ctx, objections=marked)

@@ -19,7 +19,7 @@ from ckan.common import current_user
 
 from ckanext.tjregistry.certificates.content import CATEGORY_LABELS
 from ckanext.tjregistry.common import ratelimit, registry, workdays
-from ckanext.tjregistry.publicity import objections, public_query
+from ckanext.tjregistry.publicity import objection_limits, objections, public_query
 from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.registration import workflow
 
@@ -135,6 +135,8 @@ def _objection_form(item: dict[str, Any], form: dict[str, Any],
     return tk.render("tjregistry/objections/form.html", {
         "item": item, "form": form, "errors": errors,
         "id_types": objections.ID_TYPE_LABELS, "categories": objections.CATEGORY_LABELS,
+        "interests": objection_limits.INTEREST_LABELS,
+        "interest_min": objection_limits.interest_min(),
         "max_files": objections.max_files(),
         "max_file_kb": objections.max_file_bytes() // 1024,
         "accept": ",".join(objections.allowed_types()),

@@ -211,7 +211,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("request_withdrawal", "withdraw", APPLICATION, _BEFORE_ISSUANCE,
                "withdrawal_requested", (REGISTRANT,), "registration_withdraw",
                L("申请撤回", "Request withdrawal"), inputs=("reasons",),
-               effects=("record_withdrawal_request",), notify=("reviewers",)),
+               # While objections are pending: once per objection (publicity/objection_limits.py).
+               guard="withdrawal_once_per_objection",
+               effects=("record_withdrawal_request", "note_withdrawal_request"),
+               notify=("reviewers",)),
     Transition("consent_withdrawal", "withdraw_decide", APPLICATION, ("withdrawal_requested",),
                "withdrawn", (REVIEWER,), "registration_withdraw_decide",
                L("同意撤回", "Consent to withdrawal"), guard="consent",

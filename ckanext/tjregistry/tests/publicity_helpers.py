@@ -64,6 +64,9 @@ def filing(app_id: str, **overrides: Any) -> dict[str, Any]:
         "contact_email": "zhangsan@example.org",
         "category": "rights_dispute",
         "statement": "该数据中的客流统计由本单位采集并享有权益,登记主体无权登记。",
+        # Art. 20 相关当事人: how the objector is concerned.
+        "interest": "competing_claim",
+        "interest_statement": "本单位依据采集合同对这些客流统计数据享有权益。",
         "truthful": True,
         "evidence": [upload(PDF_BYTES, "采集合同.pdf")],
     }

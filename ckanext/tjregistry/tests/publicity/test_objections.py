@@ -129,6 +129,8 @@ def _form(**overrides):
         "objector_name": "王五", "id_type": "resident_id", "id_number": RESIDENT_ID,
         "contact_phone": "022-23456789", "contact_email": "", "category": "infringement",
         "statement": "公示的数据包含本人的个人信息,未经同意不应开放。", "truthful": "true",
+        "interest": "own_data_or_rights",
+        "interest_statement": "数据中的住址和电话是本人的个人信息。",
         "evidence": (io.BytesIO(PDF_BYTES), "证明.pdf", "application/pdf"),
     }
     data.update(overrides)
