@@ -65,9 +65,18 @@ def objection_create(context: Context, data_dict: DataDict) -> dict[str, Any]:
     :param contact_email: optional; the decision is e-mailed there
     :param category: rights_dispute | inaccurate_information | infringement | other
     :param statement: the objection, 10 characters or more
+    :param interest: how the objector is concerned (Art. 20 相关当事人): own_data_or_rights |
+        contract_party | competing_claim | other
+    :param interest_statement: the explanation of that interest
+        (``tjregistry.objection.interest_min_length`` characters or more)
     :param truthful: the objector confirms the information is true (required)
     :param evidence: evidence file(s) (multipart; further files as ``evidence_2`` ...);
         PDF, JPEG or PNG by content, size-limited
+
+    One identity document may object to one application at most
+    ``tjregistry.objection.per_identity_per_application`` times and have at most
+    ``tjregistry.objection.open_per_identity`` pending objections; over a limit the
+    filing is refused with an ``id_number`` field error (see ``objection_limits.py``).
 
     Returns the objection's ``id``, ``number`` and ``token``: keep the token, it is
     shown once and is needed to follow the objection (``objection_show``).
