@@ -16,6 +16,7 @@ from ckanext.tjregistry.metadata import fields as metadata_fields
 from ckanext.tjregistry.operations import checkpoints
 from ckanext.tjregistry.registration import notifications, submissions, visibility
 from ckanext.tjregistry.safeguards import login_guard
+from ckanext.tjregistry.supervision import digest as institution_digest
 
 
 def get_subscriptions() -> dict[Any, list[Any]]:
@@ -32,8 +33,10 @@ def get_subscriptions() -> dict[Any, list[Any]]:
         # steps queue a new checkpoint every interval.
         signals.history_checked: [checkpoints.on_history_checked],
         # The first step of each Tianjin day queues that day's certificate expiry.
+        # and each working morning the institutions' digest of decisions falling due.
         signals.scheduler_tick: [checkpoints.on_scheduler_tick,
-                                 certificate_expiry.on_scheduler_tick],
+                                 certificate_expiry.on_scheduler_tick,
+                                 institution_digest.on_scheduler_tick],
         # A renamed registrant is found under its new name (metadata/fields.py).
         tk.signals.action_succeeded: [{"sender": "organization_update",
                                        "receiver": metadata_fields.reindex_renamed_registrant}],

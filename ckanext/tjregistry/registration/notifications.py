@@ -38,6 +38,11 @@ def _members(org_id: str | None) -> list[model.User]:
     return rows
 
 
+def acting_members(org_id: str | None) -> list[model.User]:
+    """The organization's active editors and admins (who act for it)."""
+    return _members(org_id)
+
+
 def recipients(outcome: Outcome) -> list[model.User]:
     subject = outcome.application or outcome.registration
     assert subject is not None

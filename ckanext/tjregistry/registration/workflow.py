@@ -1137,6 +1137,10 @@ ROUTING_LABELS: dict[str, dict[str, str]] = {
 # History entries that record a fact without a transition (record_registration_event).
 EVENT_LABELS: dict[str, dict[str, str]] = {
     "renew_certificate": L("登记凭证续展", "Certificate renewed"),
+    # The institutions' daily digest (supervision/digest.py): notices, not events.
+    "deadline_due": L("办理期限将至", "Deadline approaching"),
+    "deadline_overdue": L("已超过办理期限", "Past the deadline"),
+    "decision_waiting": L("待作出决定", "Awaiting a decision"),
     # Institution supervision (supervision.py, Art. 28).
     "suspend_institution": L("暂停登记机构资格", "Institution qualification suspended"),
     "reinstate_institution": L("恢复登记机构资格", "Institution qualification reinstated"),

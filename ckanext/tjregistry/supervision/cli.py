@@ -84,3 +84,26 @@ def statistics_command(date_from: str, date_to: str, district: str, fmt: str, se
 def _messages(error: object) -> str:
     details = getattr(error, "error_dict", None) or {}
     return "; ".join(f"{key}: {' '.join(map(str, value))}" for key, value in details.items())
+
+
+@report.command("digest")
+@click.option("--date", "on_date", default="", help="The day (YYYY-MM-DD, Tianjin); default today.")
+@click.option("--send", "send_it", is_flag=True,
+              help="Write the notices and e-mails; without it the digest is only shown.")
+def digest_command(on_date: str, send_it: bool) -> None:
+    """The institutions' digest of decisions falling due or overdue."""
+    import datetime as dt
+
+    from ckanext.tjregistry.supervision import digest
+
+    try:
+        day = dt.date.fromisoformat(on_date) if on_date else None
+    except ValueError as error:
+        raise click.BadParameter("YYYY-MM-DD", param_hint="--date") from error
+    for entry in digest.preview(day):
+        click.echo(entry["institution"])
+        for line in entry["lines"]:
+            click.echo(f"  {line}")
+    if send_it:
+        written = digest.send(day)
+        click.echo(f"notices written: {sum(written.values())}")

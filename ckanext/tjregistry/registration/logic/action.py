@@ -741,7 +741,8 @@ def registration_notification_list(context: Context, data_dict: DataDict) -> dic
         result.append({
             "id": row.id, "application_id": row.application_id, "package_id": row.package_id,
             "package_title": package.title if package else None, "action": row.action,
-            "label": transition.label if transition else {}, "to_state": row.to_state,
+            "label": (transition.label if transition
+                      else workflow.EVENT_LABELS.get(row.action, {})), "to_state": row.to_state,
             "created": _iso(row.created), "read": row.read_at is not None})
     unread = notifications.unread_count(user.id)
     if data["mark_read"]:
