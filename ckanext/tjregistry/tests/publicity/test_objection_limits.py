@@ -6,6 +6,7 @@ import io
 import re
 
 import pytest
+import requests
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -240,3 +241,44 @@ def test_the_withdrawal_page_shows_the_refusal(app, world):
     assert response.status_code == 409
     assert "once per objection" in response.json["error"]["reasons"][0]
     assert _state(application["id"]) == "objection_pending"
+
+
+# ---------------------------------------------------------------------------
+# Over real HTTP
+
+
+def test_limits_hold_over_http(ckan_server, world):
+    _dataset, application = in_publicity(world)
+    url = ckan_server.url("/api/3/action/objection_create")
+    fields = {key: value for key, value in filing(application["id"]).items()
+              if key != "evidence"}
+    fields["truthful"] = "true"
+
+    def post(**overrides):
+        return requests.post(url, data={**fields, **overrides},
+                             files={"evidence": ("证明.pdf", PDF_BYTES, "application/pdf")},
+                             timeout=60)
+
+    first = post()
+    assert first.status_code == 200, first.text
+    for number in (RESIDENT_ID, RESIDENT_ID.lower(), " ".join(RESIDENT_ID)):
+        again = post(id_number=number)
+        assert again.status_code == 409, again.text
+        assert "已有待处理的异议" in again.json()["error"]["id_number"][0]
+    missing = post(id_number=RESIDENT_ID_2, interest="", interest_statement="")
+    assert missing.status_code == 409
+    assert {"interest", "interest_statement"} <= set(missing.json()["error"])
+
+    # The registrant asks to withdraw once for this objection; the second time is refused.
+    withdraw = ckan_server.url("/api/3/action/registration_withdraw")
+    clerk = {"Authorization": world.hp_clerk["token"]}
+    assert requests.post(withdraw, json={"id": application["id"], "reasons": "第一次"},
+                         headers=clerk, timeout=60).status_code == 200
+    _deny(world, application["id"])
+    second = requests.post(withdraw, json={"id": application["id"], "reasons": "第二次"},
+                           headers=clerk, timeout=60)
+    assert second.status_code == 409, second.text
+    assert "once per objection" in second.json()["error"]["reasons"][0]
+    assert _state(application["id"]) == "objection_pending"
+    assert model.Session.query(Objection).count() == 1
+    assert "Traceback" not in ckan_server.log_tail(200_000)
