@@ -147,6 +147,13 @@ TRANSITIONS: tuple[Transition, ...] = (
                inputs=("pledge", "internal_review"),
                effects=("snapshot", "find_duplicates", "next_round", "start_acceptance_clock"),
                notify=("reviewers",)),
+    # Art. 7: an application sent to an institution without jurisdiction is transferred,
+    # with reasons, to the competent one (district <-> city); acceptance restarts there.
+    Transition("transfer", "transfer", APPLICATION, ("submitted",), "submitted", (REVIEWER,),
+               "registration_transfer",
+               L("移送有管辖权的登记机构", "Transfer to the competent institution"),
+               inputs=("to_institution", "reasons"), guard="transfer_target",
+               effects=("transfer",), notify=("registrant", "reviewers")),
     Transition("accept", "accept", APPLICATION, ("submitted",), "accepted", (REVIEWER,),
                "registration_accept", L("受理", "Accept"),
                effects=("start_review_clock",), notify=("registrant",)),

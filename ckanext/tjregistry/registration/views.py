@@ -24,6 +24,7 @@ registration = registry.blueprint(
 # Form posts accepted on an application page, mapped to their actions.
 APPLICATION_ACTIONS = {
     "accept": "registration_accept",
+    "transfer": "registration_transfer",
     "request_supplement": "registration_request_supplement",
     "approve": "registration_approve",
     "reject": "registration_reject",
@@ -206,7 +207,17 @@ def application(app_id: str, form: dict[str, Any] | None = None,
         "submission": submission, "fields": _field_labels(app["dataset_type"]),
         "publicity": _publicity_if_approved_today(),
         "form": form or {}, "errors": errors or {}, "final_decisions": FINAL_DECISIONS,
+        "transfer_targets": _transfer_targets(app),
     })
+
+
+def _transfer_targets(app: dict[str, Any]) -> list[Any]:
+    """Active institutions other than the one handling it (the guard checks competence)."""
+    if not any(action["name"] == "transfer" for action in app["allowed_actions"]):
+        return []
+    acting = (app.get("acting_institution") or {}).get("id")
+    return [inst for inst in jurisdiction.organizations("institution")
+            if inst.active and inst.id != acting]
 
 
 def _field_labels(dataset_type: str | None) -> dict[str, dict[str, Any]]:

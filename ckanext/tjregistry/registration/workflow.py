@@ -775,6 +775,44 @@ def _effect_start_acceptance_clock(ctx: dict[str, Any]) -> None:
     app.accept_due = workdays.add_workdays(_today(ctx), workdays.limit("acceptance"))
 
 
+@guard("transfer_target")
+def _guard_transfer_target(ctx: dict[str, Any]) -> None:
+    app: Application = ctx["app"]
+    wanted = str(ctx["inputs"].get("to_institution") or "")
+    target = jurisdiction.profile(wanted) if wanted else None
+    if target is None or not target.is_institution:
+        raise WorkflowError("to_institution", "请选择登记机构 / Choose a registration institution")
+    if not target.active:
+        raise WorkflowError("to_institution",
+                            "该登记机构资格已暂停 / That institution is suspended")
+    acting = jurisdiction.acting_institution(app.institution_id)
+    if acting is not None and acting.id == target.id:
+        raise WorkflowError("to_institution",
+                            "申请已由该登记机构办理 / The application is already there")
+    if not target.is_city:
+        registrant = jurisdiction.profile(app.registrant_id)
+        areas = jurisdiction.area_codes(_package_dict(app.package_id))
+        if target.district not in areas | {registrant.district if registrant else ""}:
+            raise WorkflowError(
+                "to_institution",
+                "该区登记机构对本申请无管辖权(登记主体或数据不属于该区) / That district "
+                "institution has no jurisdiction (neither the registrant nor the data is there)")
+    ctx["transfer_target"] = target
+
+
+@effect("transfer")
+def _effect_transfer(ctx: dict[str, Any]) -> None:
+    app: Application = ctx["app"]
+    target = ctx["transfer_target"]
+    previous = app.institution_id
+    app.institution_id = target.id
+    app.routing = ROUTE_TRANSFERRED
+    # The competent institution has the full acceptance period from the transfer.
+    app.accept_due = workdays.add_workdays(_today(ctx), workdays.limit("acceptance"))
+    ctx["event_data"] = {"from_institution": previous, "to_institution": target.id,
+                         "accept_due": app.accept_due.isoformat()}
+
+
 @effect("next_round")
 def _effect_next_round(ctx: dict[str, Any]) -> None:
     ctx["app"].round += 1
@@ -1124,7 +1162,9 @@ GROUND_LABELS: dict[str, dict[str, str]] = {
     "certificate_misuse": L("非法使用或利用电子凭证不正当获利", "Misuse of the certificate"),
     "other_violation": L("其他违反法律法规的情况", "Other violation of laws"),
 }
+ROUTE_TRANSFERRED = "transferred"
 ROUTING_LABELS: dict[str, dict[str, str]] = {
+    ROUTE_TRANSFERRED: L("由原登记机构移送", "Transferred by the institution first applied to"),
     jurisdiction.ROUTE_CITY_LEVEL: L("市级登记主体", "City-level registrant"),
     jurisdiction.ROUTE_DISTRICT: L("区级登记主体,属地办理", "District registrant"),
     jurisdiction.ROUTE_CROSS: L("跨层级或跨区,由市级登记机构办理",

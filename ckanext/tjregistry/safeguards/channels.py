@@ -77,6 +77,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     """),
     PROCEDURE: _names("""
         registration_submit registration_resubmit registration_accept registration_approve
+        registration_transfer
         registration_refuse registration_reject registration_request_supplement
         registration_revoke registration_revocation_review registration_withdraw
         registration_withdraw_decide certificate_renew objection_create objection_decide

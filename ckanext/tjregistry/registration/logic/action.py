@@ -300,6 +300,16 @@ registration_accept.__doc__ = """Accept a submitted application (受理); the re
 
 :param id: the application
 """
+registration_transfer = _transition_action("transfer", "registration_transfer",
+                                           schemas.transfer())
+registration_transfer.__doc__ = """Transfer a submitted application not yet accepted to the
+institution with jurisdiction (district <-> city, Art. 7), with written reasons; that
+institution's acceptance period starts again from the transfer.
+
+:param id: the application
+:param to_institution: the competent institution (id or name)
+:param reasons: why the application is transferred (shown to the registrant)
+"""
 registration_request_supplement = _transition_action(
     "request_supplement", "registration_request_supplement", schemas.request_supplement())
 registration_request_supplement.__doc__ = """Return the application once with the complete list

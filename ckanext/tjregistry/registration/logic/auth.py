@@ -66,6 +66,7 @@ def _application_auth(api: str) -> Any:
 
 registration_resubmit = _application_auth("registration_resubmit")
 registration_accept = _application_auth("registration_accept")
+registration_transfer = _application_auth("registration_transfer")
 registration_request_supplement = _application_auth("registration_request_supplement")
 registration_approve = _application_auth("registration_approve")
 registration_reject = _application_auth("registration_reject")

@@ -63,6 +63,10 @@ def request_supplement() -> Schema:
     return {"id": _id(), "items": [_v("ignore_missing")]}
 
 
+def transfer() -> Schema:
+    return {"id": _id(), "to_institution": _text(), "reasons": _text()}
+
+
 def refuse() -> Schema:
     return {"id": _id(), "ground": _text(), "reasons": _text()}
 

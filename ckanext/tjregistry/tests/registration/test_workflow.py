@@ -95,7 +95,7 @@ def test_every_public_api_action_has_an_action_and_an_auth_function():
         "registration_history", "registration_accept", "registration_request_supplement",
         "registration_resubmit", "registration_approve", "registration_reject",
         "registration_refuse", "registration_withdraw", "registration_withdraw_decide",
-        "registration_revoke", "registration_revocation_review",
+        "registration_revoke", "registration_revocation_review", "registration_transfer",
     }
     assert set(workflow.API_ACTIONS) <= contract
     registered_auth = registry.collect("auth")

@@ -53,6 +53,7 @@ MATRIX = {
     "registration_reject": {"hp_reviewer"},
     "registration_refuse": {"hp_reviewer"},
     "registration_withdraw_decide": {"hp_reviewer"},
+    "registration_transfer": {"hp_reviewer"},
     # The city institution manages all registration information (Art. 7): it may read.
     "registration_show": {"hp_clerk", "hp_reviewer", "city_reviewer", "officer", "sysadmin"},
     "registration_history": {"hp_clerk", "hp_reviewer", "city_reviewer", "officer",
@@ -201,6 +202,8 @@ VALID_INPUTS: dict[str, tuple[str, dict[str, Any]]] = {
     "registration_reject": ("hp_reviewer", {"reasons": "理由"}),
     "registration_refuse": ("hp_reviewer", {"ground": "duplicate", "reasons": "理由"}),
     "registration_withdraw_decide": ("hp_reviewer", {"consent": True}),
+    "registration_transfer": ("hp_reviewer", {"to_institution": "city-inst",
+                                              "reasons": "跨区数据"}),
 }
 
 
