@@ -27,7 +27,7 @@ from werkzeug.datastructures import FileStorage
 import ckan.model as model
 from ckan.tests import helpers
 
-from ckanext.tjregistry.certificates import issuance, pdf
+from ckanext.tjregistry.certificates import files, issuance
 from ckanext.tjregistry.common import history
 from ckanext.tjregistry.operations import backup
 from ckanext.tjregistry.tests.publicity_helpers import PDF_BYTES, filing, in_publicity
@@ -135,8 +135,9 @@ def build_source(tmp_path) -> dict:
     call_as(colleague(world.hp_reviewer), "registration_approve", id=application["id"])
     certificate = issuance.current_for_package(registered["id"])
     assert certificate is not None and certificate.status == "valid"
-    (tmp_path / "certificate.pdf").write_bytes(pdf.render(certificate.envelope,
-                                                          certificate.issued_at))
+    # The file as the platform hands it out (its digest recorded in the register).
+    (tmp_path / "certificate.pdf").write_bytes(files.issued_pdf(certificate))
+    model.Session.commit()
 
     operated = make_dataset(world.hp_reg, title="和平区公交客流", in_authorized_operation=True,
                             operator_name="天津数据运营有限公司", evidence_provider="外部机构",
