@@ -2,8 +2,10 @@
 
 Modules: ``codes`` (registration codes), ``signing`` (SM2/SM3 signatures and keys),
 ``validity`` (terms, renewal, statuses), ``content`` (what is signed and printed),
-``pdf`` (the Chinese PDF), ``issuance`` (the Python API below), ``verification``
-(by code or PDF), ``hooks`` (dataset fields) and ``cli``.
+``pdf`` (the Chinese PDF), ``files`` (the issued PDF files and their digests),
+``register`` (the signed register record of each version), ``issuance`` (the
+Python API below), ``verification`` (by code or PDF), ``hooks`` (dataset fields)
+and ``cli``.
 
 Python API for the registration workflow (all run in the caller's transaction and
 never commit; see :mod:`issuance`):

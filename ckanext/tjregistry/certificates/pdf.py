@@ -13,8 +13,9 @@
   ECDSA or EdDSA keys in X.509 certificates and has no SM2, so it would need a
   second, non-SM2 key and certificate per institution that no reader trusts
   without a distributed root, alongside the SM2 signature that is the
-  authoritative one. The attached SM2 signature plus the check that the printed
-  text matches the signed content (verification.py) covers tampering instead.
+  authoritative one. Instead the platform records the SHA-256 of the file it
+  issues under the signed register record (files.py, register.py): an upload is
+  an original only if it is byte for byte that file (verification.py).
 """
 from __future__ import annotations
 
