@@ -13,7 +13,7 @@ from ckanext.tjregistry.certificates import expiry as certificate_expiry
 from ckanext.tjregistry.certificates import procedure as certificate_procedure
 from ckanext.tjregistry.common import signals
 from ckanext.tjregistry.metadata import fields as metadata_fields
-from ckanext.tjregistry.operations import checkpoints
+from ckanext.tjregistry.operations import calendar_upkeep, checkpoints
 from ckanext.tjregistry.registration import notifications, submissions, visibility
 from ckanext.tjregistry.safeguards import login_guard
 from ckanext.tjregistry.supervision import digest as institution_digest
@@ -36,7 +36,9 @@ def get_subscriptions() -> dict[Any, list[Any]]:
         # and each working morning the institutions' digest of decisions falling due.
         signals.scheduler_tick: [checkpoints.on_scheduler_tick,
                                  certificate_expiry.on_scheduler_tick,
-                                 institution_digest.on_scheduler_tick],
+                                 institution_digest.on_scheduler_tick,
+                                 # and daily: next year's calendar, a corrected calendar.
+                                 calendar_upkeep.on_scheduler_tick],
         # A renamed registrant is found under its new name (metadata/fields.py).
         tk.signals.action_succeeded: [{"sender": "organization_update",
                                        "receiver": metadata_fields.reindex_renamed_registrant}],

@@ -143,6 +143,11 @@ class WorkdayCalendar:
         return count
 
 
+def package_knows(year: int) -> bool:
+    """Whether the ``chinese-calendar`` package has the State Council's arrangement for ``year``."""
+    return _package_knows(year)
+
+
 @functools.lru_cache(maxsize=64)
 def _package_knows(year: int) -> bool:
     try:
@@ -153,14 +158,25 @@ def _package_knows(year: int) -> bool:
 
 
 @functools.lru_cache(maxsize=8)
-def _calendar_for(path: str) -> WorkdayCalendar:
+def _calendar_for(path: str, modified_ns: int) -> WorkdayCalendar:
     return WorkdayCalendar(load_overrides(pathlib.Path(path)))
 
 
 def calendar() -> WorkdayCalendar:
-    """The platform calendar, built from the configured override file."""
+    """The platform calendar, built from the configured override file (read again when the
+    file changes, so a corrected calendar applies without a restart)."""
     configured = tk.config.get("tjregistry.workdays.override_file") or ""
-    return _calendar_for(configured or str(DEFAULT_OVERRIDE_FILE))
+    path = configured or str(DEFAULT_OVERRIDE_FILE)
+    try:
+        modified_ns = pathlib.Path(path).stat().st_mtime_ns
+    except OSError:
+        modified_ns = 0
+    return _calendar_for(path, modified_ns)
+
+
+def forget_calendar() -> None:
+    """Build the calendar again on next use (after the override file was replaced)."""
+    _calendar_for.cache_clear()
 
 
 def add_workdays(start: dt.date, count: int) -> dt.date:

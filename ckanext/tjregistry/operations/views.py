@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.common import registry
-from ckanext.tjregistry.operations import checkpoints
+from ckanext.tjregistry.operations import calendar_upkeep, checkpoints
 
 history_pages = registry.blueprint(
     Blueprint("tjregistry_history", __name__, url_prefix="/registration/history"))
@@ -45,3 +45,17 @@ def checkpoint_key(key_id: str) -> ResponseReturnValue:
             response.headers["Content-Disposition"] = f'attachment; filename="{key_id}.pem"'
             return response
     return tk.abort(404, tk._("Key not found"))
+
+
+calendar_pages = registry.blueprint(
+    Blueprint("tjregistry_calendar", __name__, url_prefix="/registration"))
+
+
+@calendar_pages.route("/calendar")
+def calendar_status() -> ResponseReturnValue:
+    """Which calendar the working-day deadlines are counted on, year by year."""
+    return tk.render("tjregistry/history/calendar.html", {
+        "years": calendar_upkeep.years(), "warning": calendar_upkeep.warning(),
+        "limits": {name: tk.asint(tk.config.get(key))
+                   for name, key in calendar_upkeep.workdays.LIMIT_KEYS.items()},
+    })

@@ -807,7 +807,9 @@ def _effect_transfer(ctx: dict[str, Any]) -> None:
     previous = app.institution_id
     app.institution_id = target.id
     app.routing = ROUTE_TRANSFERRED
-    # The competent institution has the full acceptance period from the transfer.
+    # The competent institution has the full acceptance period from the transfer, as after
+    # a resubmission: the acceptance clock (submitted_at) starts again.
+    app.submitted_at = ctx["now"]
     app.accept_due = workdays.add_workdays(_today(ctx), workdays.limit("acceptance"))
     ctx["event_data"] = {"from_institution": previous, "to_institution": target.id,
                          "accept_due": app.accept_due.isoformat()}
@@ -1181,6 +1183,9 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
     "deadline_due": L("办理期限将至", "Deadline approaching"),
     "deadline_overdue": L("已超过办理期限", "Past the deadline"),
     "decision_waiting": L("待作出决定", "Awaiting a decision"),
+    # Calendar upkeep (operations/calendar_upkeep.py).
+    "recompute_deadline": L("按更新的节假日安排重算期限", "Deadline recomputed (calendar updated)"),
+    "calendar_applied": L("启用更新的节假日安排", "Updated holiday calendar applied"),
     # Institution supervision (supervision.py, Art. 28).
     "suspend_institution": L("暂停登记机构资格", "Institution qualification suspended"),
     "reinstate_institution": L("恢复登记机构资格", "Institution qualification reinstated"),

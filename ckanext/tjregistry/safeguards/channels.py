@@ -192,7 +192,7 @@ ROUTES: dict[str, frozenset[str]] = {
         admin.index api.format_autocomplete api.get_api api.i18n_js_translations
         api.tag_autocomplete home.about home.redirect_locale home.robots_txt static
         tjregistry_certificates.key_pem tjregistry_certificates.keys tjregistry_workflow.landing
-        tjregistry_history.checkpoint_key
+        tjregistry_history.checkpoint_key tjregistry_calendar.calendar_status
         user.login user.logout user.logged_out_page util.internal_redirect util.primer
         webassets.index
     """),

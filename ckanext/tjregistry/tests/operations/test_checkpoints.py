@@ -272,10 +272,11 @@ def test_the_scheduler_queues_a_checkpoint_every_interval(world, ckan_config, mo
     def step_and_run() -> int:
         """One scheduler step; then the worker's part: run what was queued."""
         scheduler._pause(0)
-        queued = queue.get_jobs()
+        queued = [job for job in queue.get_jobs() if job.func_name
+                  == "ckanext.tjregistry.operations.checkpoints.checkpoint_job"]
         for job in queued:
-            assert job.func_name == "ckanext.tjregistry.operations.checkpoints.checkpoint_job"
             job.perform()
+        for job in queue.get_jobs():  # the other periodic work is tested on its own
             job.delete()
         return len(queued)
 
