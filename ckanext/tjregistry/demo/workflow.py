@@ -57,6 +57,8 @@ CLERKS = {
 }
 REVIEWERS = {"tj-data-center": "reviewer_city", "hp-registry": "reviewer_hp",
              "bh-registry": "reviewer_bh"}
+# Four eyes: who approves what the reviewer accepted.
+APPROVERS = {institution: f"{reviewer}_2" for institution, reviewer in REVIEWERS.items()}
 
 # The state each registrant's n-th dataset is driven to (cycled).
 PLAN = ("registered", "pending", "accepted", "supplement", "registered", "refused",
@@ -82,6 +84,11 @@ def _act(user: str, action: str, **data: Any) -> dict[str, Any]:
 def _reviewer_for(app: dict[str, Any]) -> str:
     acting = app.get("acting_institution") or {}
     return REVIEWERS[acting.get("name") or "tj-data-center"]
+
+
+def _approver_for(app: dict[str, Any]) -> str:
+    acting = app.get("acting_institution") or {}
+    return APPROVERS[acting.get("name") or "tj-data-center"]
 
 
 def _demo_manifest(package: model.Package) -> list[dict[str, Any]]:
@@ -127,7 +134,7 @@ def _drive(package: model.Package, target: str, clerk: str) -> str:
     if target == "rejected":
         return _act(reviewer, "registration_reject", id=app_id,
                     reasons="数据来源说明不清,请核实后重新申请。")["state"]
-    _act(f"{reviewer}_2", "registration_approve", id=app_id)
+    _act(_approver_for(app), "registration_approve", id=app_id)
     # Publicity, issued (certificate subsystem) or approved awaiting issuance.
     return _act(clerk, "registration_show", id=app_id)["state"]
 

@@ -31,6 +31,8 @@ def _demo_organizations() -> None:
         make_user(user, {"id": model.Group.get(org).id})
     for org, user in demo_workflow.REVIEWERS.items():
         make_user(user, {"id": model.Group.get(org).id})
+    for org, user in demo_workflow.APPROVERS.items():
+        make_user(user, {"id": model.Group.get(org).id})
 
 
 def test_demo_reaches_many_states_through_the_real_actions_and_is_idempotent():

@@ -381,6 +381,7 @@ def test_demo_evidences_authorised_operation_data_before_submitting():
         set_org_fields(org["id"], **REGISTRANT_FILE)
     make_user("transport_clerk", {"id": model.Group.get("tj-transport").id})
     make_user("reviewer_city", {"id": model.Group.get("tj-data-center").id})
+    make_user("reviewer_city_2", {"id": model.Group.get("tj-data-center").id})
     operated = make_dataset({"id": model.Group.get("tj-transport").id},
                             name="tj-transport-res-01", **AUTHORISED)
 

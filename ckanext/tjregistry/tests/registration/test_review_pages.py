@@ -133,7 +133,8 @@ def test_decision_buttons_by_weight_with_confirmation_for_final_ones(app, world)
     assert page.find(id="tjr-action-accept").find("input", {"name": "confirmed"}) is None
 
     app.post(f"{url}/accept", headers=_auth(world.hp_reviewer))
-    page = _soup(app.get(url, headers=_auth(world.hp_reviewer)))
+    # Four eyes: a colleague decides on what hp_reviewer accepted.
+    page = _soup(app.get(url, headers=_auth(world.hp_reviewer_2)))
     assert "btn-primary" in button("tjr-action-approve")["class"]
     assert not page.find(id="tjr-action-approve").has_attr("data-tjr-confirm")
     # Not opened data: no public notice, the certificate follows.
@@ -149,9 +150,10 @@ def test_approval_into_publicity_announces_the_ten_working_days(app, world):
         open_platform_url="https://data.tj.gov.cn/x"))
     call_as(world.hp_reviewer, "registration_accept", id=application["id"])
     url = f"/registration/application/{application['id']}"
-    outcome = _soup(app.get(url, headers=_auth(world.hp_reviewer))).find(id="tjr-approve-outcome")
+    deciding = _auth(world.hp_reviewer_2)
+    outcome = _soup(app.get(url, headers=deciding)).find(id="tjr-approve-outcome")
     assert "10个工作日" in outcome.text and "公示" in outcome.text
-    english = _soup(app.get(f"/en{url}", headers=_auth(world.hp_reviewer)))
+    english = _soup(app.get(f"/en{url}", headers=deciding))
     assert "public notice of 10 working days" in english.find(id="tjr-approve-outcome").text
 
 

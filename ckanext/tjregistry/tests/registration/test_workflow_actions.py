@@ -292,7 +292,7 @@ def test_city_revocation_needs_no_filing(world):
                   ground="certificate_misuse", reasons="违规使用凭证")
     assert reg["status"] == "revoked" and reg["revocation_filing"] is None
     with pytest.raises(tk.ValidationError):
-        call_as(world.city_reviewer, "registration_revocation_review", package_id=ds["id"],
+        call_as(world.city_reviewer2, "registration_revocation_review", package_id=ds["id"],
                 decision="uphold")
 
 
