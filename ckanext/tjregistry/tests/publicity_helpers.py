@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 from ckanext.tjregistry.common import workdays
 from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.registration import workflow
-from ckanext.tjregistry.tests.workflow_helpers import call_as, make_dataset, submit
+from ckanext.tjregistry.tests.workflow_helpers import call_as, colleague, make_dataset, submit
 
 # Opened data: Art. 20 requires publicity.
 OPEN = {"open_type": "unconditional", "access_method": "open",
@@ -49,7 +49,7 @@ def in_publicity(world: Any, org: str = "hp_reg", **fields: Any) -> tuple[dict, 
     dataset = make_dataset(world.orgs[org], **{**OPEN, **fields})
     app = submit(world.users[clerk], dataset)
     call_as(world.users[reviewer], "registration_accept", id=app["id"])
-    app = call_as(world.users[reviewer], "registration_approve", id=app["id"])
+    app = call_as(colleague(world.users[reviewer]), "registration_approve", id=app["id"])
     assert app["state"] == "publicity"
     return dataset, app
 
