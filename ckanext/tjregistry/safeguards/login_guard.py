@@ -104,7 +104,8 @@ redis.call('DEL', failures)
 local strike = redis.call('INCR', strikes)
 redis.call('PEXPIRE', strikes, math.ceil((longest + window) * 1000))
 local duration = math.min(first * math.pow(2, math.min(strike - 1, 40)), longest)
-redis.call('SET', lock, string.format('%.6f', now + duration), 'PX', math.ceil(duration * 1000) + 1000)
+redis.call('SET', lock, string.format('%.6f', now + duration),
+           'PX', math.ceil(duration * 1000) + 1000)
 return {strike, tostring(duration)}
 """
 

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 from bs4 import BeautifulSoup
-from ckan.lib.redis import connect_to_redis
 
 import ckan.model as model
+from ckan.lib.redis import connect_to_redis
 
 from ckanext.tjregistry.safeguards import login_guard
 from ckanext.tjregistry.tests.browser_helpers import PASSWORD, with_password
