@@ -104,9 +104,15 @@ def expire_and_notify(today: Any = None) -> list[tuple[str, str]]:
         except Exception:  # one registration must not stop the sweep
             model.Session.rollback()
             log.exception("the workflow refused to expire %s; expiring the certificate alone", code)
-            if not expire_code(code, today):
+            try:
+                if not expire_code(code, today):
+                    continue
+                model.Session.commit()
+            except Exception:  # e.g. a register row that fails its check is not re-signed
+                model.Session.rollback()
+                log.exception("certificate %s not expired (ckan tjregistry certificate check)",
+                              code)
                 continue
-            model.Session.commit()
         expired.append((code, package_id))
         reindex([package_id])
     return expired

@@ -246,3 +246,21 @@ def test_over_http_a_direct_update_reads_tampered(world, ckan_server):
     result, page = by_code()
     assert result["result"] == "valid" and page.startswith("valid|")
     assert "Traceback" not in ckan_server.log_tail(200_000)
+
+
+def test_the_expiry_sweep_signs_expiries_and_skips_a_tampered_row(
+    sysadmin, registrant, institution, today
+):
+    from ckanext.tjregistry.certificates.procedure import expire_and_notify
+
+    past = today.replace(year=today.year - 4)
+    kept = issue(make_dataset(sysadmin, registrant, name="kept", title="按期过期的数据"),
+                 institution, today=past)
+    edited = issue(make_dataset(sysadmin, registrant, name="edited", title="被改动的数据"),
+                   institution, today=past)
+    sql_update(edited["code"], status_reason="在数据库中改过")
+    assert [code for code, _ in expire_and_notify()] == [kept["code"]]
+    assert issuance.current_for_code(kept["code"]).status == "expired"
+    assert _verify(code=kept["code"])["result"] == "expired"
+    _assert_tampered(_verify(code=edited["code"]))
+    assert issuance.current_for_code(edited["code"]).status == "valid"
