@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 
 class FileUnavailable(Exception):
-    """The issued file is lost and rendering again does not reproduce it."""
+    """The issued file is lost and rendering again does not reproduce it, or its digest
+    cannot be recorded (no signing key)."""
 
 
 def sha256(data: bytes) -> str:
@@ -104,9 +105,13 @@ def issued_pdf(certificate: Certificate, store: signing.KeyStore | None = None) 
         register.ensure_intact(store, locked)
         if locked.file_sha256 is None:
             data = pdf_module.render(locked.envelope, locked.issued_at)
-            _store(locked.id, data)
             locked.file_sha256 = sha256(data)
-            register.seal(store, locked)
+            try:
+                register.seal(store, locked)
+            except signing.SigningError as error:
+                log.error("cannot sign the register record of %s: %s", locked.code, error)
+                raise FileUnavailable(locked.code) from None
+            _store(locked.id, data)
             model.Session.flush()
             return data
         certificate = locked
