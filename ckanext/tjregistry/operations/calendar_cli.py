@@ -6,9 +6,6 @@ import click
 from ckanext.tjregistry.common import registry, workdays
 from ckanext.tjregistry.operations import calendar_upkeep as upkeep
 
-SOURCE_NAMES = {"override": "holiday file", "package": "chinese-calendar package",
-                "fallback": "weekends and fixed-date holidays only"}
-
 
 @registry.command
 @click.group(short_help="The working-day calendar: check it, apply a corrected one")
@@ -17,13 +14,15 @@ def calendar() -> None:
 
 
 @calendar.command("check")
-def check() -> None:
-    """Show where each year's calendar comes from; exit 1 while a warning is due."""
-    for status in upkeep.years():
-        flag = " (provisional)" if status.provisional else ""
-        click.echo(f"{status.year}: {SOURCE_NAMES[status.source]}{flag}")
-    applied = upkeep.last_applied()
-    if applied != upkeep.digest():
+@click.argument("years", nargs=-1, type=int)
+def check(years: tuple[int, ...]) -> None:
+    """Show where each year's calendar comes from (package, override, fallback; this year
+    and the next two by default); exit 1 while a warning is due (from 1 November, next
+    year's calendar missing or provisional)."""
+    for status in (upkeep.year_status(year) for year in years) if years else upkeep.years():
+        note = " (provisional)" if status.provisional else ""
+        click.echo(f"{status.year}\t{status.source}{note}")
+    if upkeep.last_applied() != upkeep.digest():
         click.echo("the calendar in force has not been applied to open deadlines yet: "
                    "run `ckan tjregistry calendar recompute`")
     warned = upkeep.warning()

@@ -14,11 +14,24 @@ from ckanext.tjregistry.publicity import period as publicity
 from ckanext.tjregistry.registration import workflow
 
 
-@workflow.guard("publicity_over")
-def _guard_publicity_over(ctx: dict[str, Any]) -> None:
+def _check_over(ctx: dict[str, Any]) -> None:
     app: Application = ctx["app"]
     if app.publicity_end is None or not publicity.has_ended(app.publicity_end, ctx["now"]):
         raise workflow.WorkflowError("state", "公示期未满 / The publicity period has not ended")
+
+
+@workflow.guard("publicity_over")
+def _guard_publicity_over(ctx: dict[str, Any]) -> None:
+    _check_over(ctx)
+    if ctx["app"].application_type == "cancellation":
+        raise workflow.WorkflowError("state", "注销申请公示期满即办结 / A cancellation ends")
+
+
+@workflow.guard("cancellation_publicity_over")
+def _guard_cancellation_publicity_over(ctx: dict[str, Any]) -> None:
+    _check_over(ctx)
+    if ctx["app"].application_type != "cancellation":
+        raise workflow.WorkflowError("state", "不是注销申请 / Not a cancellation")
 
 
 def _pending_objections(ctx: dict[str, Any]) -> int:

@@ -44,20 +44,6 @@ def late() -> None:
     click.echo(f"{len(rows)} late")
 
 
-@workflow.command("calendar")
-@click.argument("years", nargs=-1, type=int)
-def calendar(years: tuple[int, ...]) -> None:
-    """Show where each year's holiday calendar comes from (package, override, fallback)."""
-
-    cal = workdays.calendar()
-    if not years:
-        today = workdays.local_today()
-        years = (today.year, today.year + 1)
-    for year in years:
-        note = " (provisional)" if year in cal.overrides and cal.overrides[year].provisional else ""
-        click.echo(f"{year}\t{cal.source(year)}{note}")
-
-
 def _verify() -> None:
     result = history_chain.verify()
     for problem in result.problems:

@@ -186,6 +186,13 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition("close_publicity", "close_publicity", APPLICATION, ("publicity",), "approved",
                (SYSTEM,), None, L("公示期满", "Publicity ended"),
                guard="publicity_over", notify=("registrant", "reviewers")),
+    # Art. 20 covers every application involving opened or authorised-operation data: a
+    # cancellation made public ends, when its period is over, as an approved one does.
+    Transition("close_cancellation_publicity", "close_publicity", APPLICATION, ("publicity",),
+               "completed", (SYSTEM,), None, L("公示期满,准予注销", "Publicity ended: cancelled"),
+               guard="cancellation_publicity_over",
+               effects=("cancel_registration", "cancel_certificate"),
+               notify=("registrant", "reviewers")),
     # Art. 20: an upheld objection terminates the registration.
     Transition("terminate", "terminate", APPLICATION, ("publicity", "objection_pending"),
                "terminated", (REVIEWER, SYSTEM), None,

@@ -592,7 +592,7 @@ def publicity_required(app: Application) -> bool:
 
 @guard("publicity_required")
 def _guard_publicity_required(ctx: dict[str, Any]) -> None:
-    if ctx["app"].application_type == "cancellation" or not publicity_required(ctx["app"]):
+    if not publicity_required(ctx["app"]):
         raise WorkflowError("state", "无需公示 / No publicity required")
 
 
@@ -604,8 +604,11 @@ def _guard_issuance_without_publicity(ctx: dict[str, Any]) -> None:
 
 @guard("is_cancellation")
 def _guard_is_cancellation(ctx: dict[str, Any]) -> None:
+    """A cancellation decided at once (one the publicity rule covers goes to publicity)."""
     if ctx["app"].application_type != "cancellation":
         raise WorkflowError("state", "不是注销申请 / Not a cancellation")
+    if publicity_required(ctx["app"]):
+        raise WorkflowError("state", "需要公示 / Publicity required")
 
 
 def _decision(ctx: dict[str, Any]) -> bool:

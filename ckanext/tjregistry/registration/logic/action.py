@@ -146,9 +146,9 @@ def _changes(app: Application) -> list[dict[str, Any]]:
 def _approval_leads_to(app: Application) -> str:
     """The state an approval would move the application to: ``publicity`` (the publicity
     rule applies), ``approved`` (issuance) or ``completed`` (a cancellation)."""
-    if app.application_type == "cancellation":
-        return "completed"
-    return "publicity" if workflow.publicity_required(app) else "approved"
+    if workflow.publicity_required(app):
+        return "publicity"
+    return "completed" if app.application_type == "cancellation" else "approved"
 
 
 def application_dict(app: Application, user: model.User | None) -> dict[str, Any]:

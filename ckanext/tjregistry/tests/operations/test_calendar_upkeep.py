@@ -139,12 +139,18 @@ def test_warnings_from_the_first_of_november(ckan_config, monkeypatch, tmp_path)
     assert upkeep.warning(dt.date(2026, 11, 1)) is None
 
 
+def test_calendar_sources(cli):
+    result = cli.invoke(tjregistry, ["calendar", "check", "2025", "2027", "2031"])
+    assert result.output.splitlines()[:3] == [
+        "2025\tpackage", "2027\toverride (provisional)", "2031\tfallback"]
+
+
 def test_the_command_and_the_page(cli, app, world, open_matters):
     checked = cli.invoke(tjregistry, ["calendar", "check"])
     # Today (from 1 November) 2027's calendar is provisional: a warning and exit status 1.
     if upkeep.warning() is not None:
         assert checked.exit_code == 1 and "warning:" in checked.output
-    assert f"{workdays.local_today().year}:" in checked.output
+    assert f"{workdays.local_today().year}\t" in checked.output
     dry = cli.invoke(tjregistry, ["calendar", "recompute", "--dry-run"])
     assert dry.exit_code == 0 and "deadline(s) would change" in dry.output
     page = BeautifulSoup(app.get("/registration/calendar").body, "html.parser")

@@ -118,11 +118,12 @@ def _terms(app, prefix: str = "") -> str:
 def test_the_page_states_the_configured_rule_and_period(app, ckan_config, monkeypatch):
     chinese = _terms(app)
     assert "涉及开放、授权运营" in chinese and "公示期为10个工作日" in chinese
-    assert "适用于:首次登记、变更登记。" in chinese and "23:30" in chinese
+    assert "适用于:首次登记、变更登记、更正登记、注销登记。" in chinese and "23:30" in chinese
     english = _terms(app, "/en")
     assert "involving opening or authorised operation are made public for 10 working days" \
         in english
-    assert "This applies to: Initial registration, Change registration." in english
+    assert ("This applies to: Initial registration, Change registration, Correction "
+            "registration, Cancellation.") in english
     assert "ends at 23:30 on its last working day" in english
 
     monkeypatch.setitem(ckan_config, "tjregistry.limits.publicity", "15")

@@ -60,13 +60,6 @@ def test_close_publicity_sweep(cli):
         "registered" if state == "issued" else "pending")
 
 
-def test_calendar_sources(cli):
-    result = cli.invoke(tjregistry, ["workflow", "calendar", "2025", "2027", "2031"])
-    assert result.exit_code == 0, result.output
-    assert result.output.splitlines() == [
-        "2025\tpackage", "2027\toverride (provisional)", "2031\tfallback"]
-
-
 def test_the_scheduler_refuses_a_sweep_time_before_noon(cli, ckan_config, monkeypatch):
     monkeypatch.setitem(ckan_config, "tjregistry.publicity.sweep_time", "09:00")
     result = cli.invoke(tjregistry, ["workflow", "scheduler"])
