@@ -162,6 +162,26 @@ REQUIRED_PAGE_PARAMETERS = {
 }
 
 
+# Pages that call an action without catching its refusal (a 500): the action's auth is
+# checked first. CKAN's user autocomplete refuses anonymous callers once user details
+# are not public (``ckan.auth.public_user_details``, set false by the plugin).
+CHECKED_PAGES = {"api.user_autocomplete": "user_autocomplete"}
+
+
+def page_refusal(endpoint: str | None, user: Any) -> str | None:
+    """Why the caller may not use the page of ``endpoint`` (its action's auth), or None."""
+    action = CHECKED_PAGES.get(endpoint or "")
+    if action is None:
+        return None
+    context = cast(Context, {"user": getattr(user, "name", "") or "",
+                             "auth_user_obj": user if isinstance(user, model.User) else None})
+    try:
+        tk.check_access(action, context, {})
+    except tk.NotAuthorized as error:
+        return str(error) or LOG_IN
+    return None
+
+
 def missing_page_parameters(endpoint: str | None, args: Any) -> list[str]:
     """The required query parameters a request to ``endpoint`` lacks."""
     return [name for name in REQUIRED_PAGE_PARAMETERS.get(endpoint or "", ())

@@ -20,6 +20,7 @@ from typing import Any
 
 import flask
 from flask import request
+from flask_login import current_user
 
 from ckanext.tjregistry.safeguards import core_guards
 
@@ -76,6 +77,16 @@ def refuse_incomplete_page_requests() -> Any:
     return None
 
 
+def refuse_unauthorized_pages() -> Any:
+    """``before_request``: a 403 for the pages of ``core_guards.CHECKED_PAGES`` whose action
+    refuses the caller (CKAN would end them in a 500)."""
+    reason = core_guards.page_refusal(request.endpoint, current_user)
+    if reason is None:
+        return None
+    return flask.jsonify({"success": False, "error": {
+        "__type": "Authorization Error", "message": reason}}), 403
+
+
 def refuse_unstorable_text() -> Any:
     """``before_request``: None to go on, or the 400 response."""
     if not _request_is_unstorable():
@@ -97,5 +108,6 @@ def add_security_headers(response: flask.Response) -> flask.Response:
 def install(app: flask.Flask) -> flask.Flask:
     app.before_request(refuse_unstorable_text)
     app.before_request(refuse_incomplete_page_requests)
+    app.before_request(refuse_unauthorized_pages)
     app.after_request(add_security_headers)
     return app

@@ -19,14 +19,17 @@ def test_user_details_are_refused_to_anonymous_callers_and_given_to_users(ckan_s
     dataset, _app = in_publicity(world)
     # Anonymous: the API and the pages answer 403.
     for action, data in (("user_list", {}), ("user_show", {"id": "hp_clerk"}),
-                         ("user_show", {"id": world.hp_clerk["id"]})):
+                         ("user_show", {"id": world.hp_clerk["id"]}),
+                         ("user_autocomplete", {"q": "hp"}),
+                         ("user_activity_list", {"id": "hp_clerk"})):
         answer = api_post(ckan_server, action, **data)
         assert answer.status_code == 403, (action, answer.status_code)
         assert "hp_clerk@example.org" not in answer.text
         got = requests.get(ckan_server.url(f"/api/3/action/{action}"), params=data,
                            timeout=TIMEOUT)
         assert got.status_code == 403, (action, got.status_code)
-    for path in ("/user/", "/user/hp_clerk", "/en/user/hp_clerk", "/user/activity/hp_clerk"):
+    for path in ("/user/", "/user/hp_clerk", "/en/user/hp_clerk", "/user/activity/hp_clerk",
+                 "/api/2/util/user/autocomplete?q=hp"):
         page = requests.get(ckan_server.url(path), timeout=TIMEOUT, allow_redirects=False)
         assert page.status_code == 403, (path, page.status_code)
     # Logged in (an API token): CKAN's answers as before.
@@ -39,6 +42,11 @@ def test_user_details_are_refused_to_anonymous_callers_and_given_to_users(ckan_s
     page = requests.get(ckan_server.url("/user/hp_clerk"), timeout=TIMEOUT,
                         headers={"Authorization": token})
     assert page.status_code == 200
+    completed = requests.get(ckan_server.url("/api/2/util/user/autocomplete"),
+                             params={"q": "hp_"}, timeout=TIMEOUT,
+                             headers={"Authorization": token})
+    assert completed.status_code == 200
+    assert "hp_clerk" in {user["name"] for user in completed.json()}
     # The public pages that name no user stay public: the organization, the record in
     # publicity and its activity.
     for path in (f"/organization/{world.hp_reg['name']}", f"/dataset/{dataset['name']}",
