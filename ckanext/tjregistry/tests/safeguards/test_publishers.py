@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from bs4 import BeautifulSoup
 
 import ckan.model as model
 import ckan.plugins.toolkit as tk
@@ -178,3 +179,16 @@ def test_with_groups_on_only_verified_organizations_members_create_groups(world)
 ])
 def test_titles_are_compared_normalized(title, normalized):
     assert publishers.normalized_title(title) == normalized
+
+
+def test_the_self_registration_page_shows_the_refusal_and_keeps_nothing(app, world):
+    headers = {"Authorization": world.outsider["token"]}
+    page = app.post("/registration/register", headers=headers,
+                    data={"org_name": "tj-fake-bureau", "org_title": "天津市数据局",
+                          "registrant_type": "enterprise", "admin_level": "city",
+                          "district_code": "120000"})
+    assert page.status_code == 200
+    text = BeautifulSoup(page.body, "html.parser").get_text(" ")
+    assert "保留字「数据局」" in text and "reserved for registration" not in text
+    model.Session.remove()
+    assert model.Group.get("tj-fake-bureau") is None
