@@ -51,8 +51,9 @@ FORMAT_VERSION = 1
 TABLE_PREFIX = "tjregistry_"
 VERSION_TABLE = "tjregistry_alembic_version"
 # Sub-directories of <storage_path>/tjregistry that are not archived: private signing
-# keys (public keys are exported separately) and re-renderable certificate PDFs.
-EXCLUDED_STORAGE = ("certificate-keys", "certificate-pdf", "checkpoint-keys")
+# keys (public keys are exported separately). The certificate PDFs handed out are kept:
+# only those exact bytes verify as originals.
+EXCLUDED_STORAGE = ("certificate-keys", "checkpoint-keys")
 # Where the history checkpoints' public keys go in the archive (keys/<this>/<key id>.pub.pem).
 CHECKPOINT_KEYS = "history-checkpoints"
 USER_FIELDS = ("id", "name", "fullname", "email", "about", "created", "state", "sysadmin",

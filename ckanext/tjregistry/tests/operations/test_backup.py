@@ -244,6 +244,9 @@ def check_without_the_software(files: dict[str, bytes], source: dict) -> None:
     assert json.dumps(signed, sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False) == certificates[0]["canonical"]
     assert f"keys/{envelope['institution']}/{envelope['key_id']}.pub.pem" in files
+    # The PDF handed out is kept: only those bytes verify as the original.
+    handed_out = files[f"files/tjregistry/certificate-pdf/{certificates[0]['id']}.pdf"]
+    assert hashlib.sha256(handed_out).hexdigest() == certificates[0]["file_sha256"]
     evidence = jsonl(files["tables/tjregistry_evidence.jsonl"])[0]
     for entry in evidence["manifest"]:
         stored = files[f"files/tjregistry/evidence/{evidence['number']}/{entry['path']}"]

@@ -62,7 +62,8 @@ def test_registrant_submits_in_the_web_form_and_reviewer_decides(app, world):
     detail = app.get(f"/registration/application/{app_id}", headers=_auth(world.hp_reviewer))
     actions = BeautifulSoup(detail.body, "html.parser").find(id="tjr-actions")
     assert {f["id"] for f in actions.find_all("form")} == {
-        "tjr-action-accept", "tjr-action-request_supplement", "tjr-action-refuse"}
+        "tjr-action-accept", "tjr-action-request_supplement", "tjr-action-refuse",
+        "tjr-action-transfer"}
     app.post(f"/registration/application/{app_id}/accept", headers=_auth(world.hp_reviewer))
     assert _state(app_id) == "accepted"
     # A rejection without reasons is refused with a message, never a 500.
