@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import Any
 
 import click
+
+import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.certificates import signing
 from ckanext.tjregistry.certificates.procedure import expire_and_notify
@@ -27,9 +30,6 @@ def certificate() -> None:
 )
 def keygen(institution: str, key_dir: str | None, no_activate: bool) -> None:
     """Generate an SM2 signing key for INSTITUTION (its organization name)."""
-    import ckan.plugins.toolkit as tk
-
-
     try:
         tk.get_action("organization_show")(
             {"ignore_auth": True}, {"id": institution, "include_datasets": False}
@@ -113,3 +113,41 @@ def seal_unsealed() -> None:
     for message in skipped:
         click.echo(message)
     click.echo(f"{sealed} register record(s) signed, {len(skipped)} left unsigned")
+
+
+def _site_context() -> dict[str, Any]:
+    site_user = tk.get_action("get_site_user")({"ignore_auth": True}, {})
+    return {"user": site_user["name"], "ignore_auth": True}
+
+
+def _fail(error: tk.ValidationError) -> None:
+    for field, messages in (error.error_dict or {}).items():
+        for message in messages:
+            click.echo(f"{field}: {message}", err=True)
+    raise SystemExit(1)
+
+
+@certificate.command("national-code")
+@click.argument("code")
+@click.argument("national_code")
+def national_code(code: str, national_code: str) -> None:
+    """Record the national result code (登记结果查询码) of registration CODE."""
+    try:
+        result = tk.get_action("certificate_national_code_set")(
+            _site_context(), {"code": code, "national_code": national_code})
+    except tk.ValidationError as error:
+        _fail(error)
+    click.echo(f"{result['code']}: {result['national_code']}")
+
+
+@certificate.command("national-code-import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+def national_code_import(csv_file: Any) -> None:
+    """Record national codes from a CSV file of registration_code,national_code lines
+    (all or nothing)."""
+    try:
+        result = tk.get_action("certificate_national_code_import")(
+            _site_context(), {"csv": csv_file.read()})
+    except tk.ValidationError as error:
+        _fail(error)
+    click.echo(f"{result['recorded']} national code(s) recorded")

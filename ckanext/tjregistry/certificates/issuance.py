@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -636,6 +637,10 @@ def expire_due(today: dt.date | None = None) -> list[tuple[str, str]]:
     return [(code, package_id) for code, package_id in due if expire_code(code, today)]
 
 
+# Letters and digits of the Latin alphabet (str.isalnum would let Chinese through).
+_NATIONAL_CODE = re.compile(r"[A-Za-z0-9]{1,64}")
+
+
 def set_national_code(code: str, national_code: str) -> dict[str, Any]:
     """Record the national unified code (登记结果查询码) for a registration.
 
@@ -644,7 +649,7 @@ def set_national_code(code: str, national_code: str) -> dict[str, Any]:
     Does not commit.
     """
     national_code = (national_code or "").strip()
-    if not national_code or len(national_code) > 64 or not national_code.isalnum():
+    if not _NATIONAL_CODE.fullmatch(national_code):
         raise field_error("national_code", "全国统一查询码格式无效", "invalid national code")
     current = current_for_code(code)
     if current is None:

@@ -140,6 +140,7 @@ def verify() -> ResponseReturnValue:
             "labels": _labels(result),
             "max_upload_kb": limit // 1024,
             "renewal": _renewal(result),
+            "national_code_form": _national_code_form(result),
         },
     )
 
@@ -164,6 +165,73 @@ def _renewal(result: dict[str, Any] | None) -> dict[str, Any] | None:
     opens = validity.renewal_window_opens(valid_until, days)
     return {"code": certificate["code"], "valid_until": valid_until, "opens": opens,
             "days": days, "is_open": workdays.local_today() >= opens}
+
+
+def _national_code_form(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The national code form, for those who may record it (issuing or city institution)."""
+    if not result or not result.get("certificate") or not _user_name():
+        return None
+    certificate = result["certificate"]
+    try:
+        tk.check_access("certificate_national_code_set", {"user": _user_name()},
+                        {"code": certificate["code"]})
+    except tk.NotAuthorized:
+        return None
+    return {"code": certificate["code"], "national_code": certificate.get("national_code")}
+
+
+@certificates.route("/registration/certificate/<code>/national-code", methods=["POST"])
+def record_national_code(code: str) -> ResponseReturnValue:
+    # CSRF: CKAN's protection covers this blueprint (ignore_extensions is off).
+    code = code.strip()[:64]
+    if not _user_name():
+        return tk.abort(403, tk._("Log in as registration institution staff."))
+    try:
+        tk.get_action("certificate_national_code_set")(
+            {"user": _user_name()},
+            {"code": code, "national_code": request.form.get("national_code", "")})
+    except tk.NotAuthorized as error:
+        return tk.abort(403, _in_page_language(str(error)))
+    except tk.ValidationError as error:
+        messages = [_in_page_language(value) for values in (error.error_dict or {}).values()
+                    for value in (values if isinstance(values, list) else [values])]
+        h.flash_error("; ".join(messages))
+    else:
+        h.flash_success(tk._("The national result code was recorded."))
+    return h.redirect_to("tjregistry_certificates.verify", code=code)
+
+
+@certificates.route("/registration/national-codes", methods=["GET", "POST"])
+def national_code_import() -> ResponseReturnValue:
+    """Record national result codes from a CSV file (registration_code,national_code)."""
+    if not _user_name():
+        return tk.abort(403, tk._("Log in as registration institution staff."))
+    try:
+        tk.check_access("certificate_national_code_import", {"user": _user_name()}, {})
+    except tk.NotAuthorized:
+        return tk.abort(403, tk._("Only registration institution staff record national codes."))
+    errors: dict[str, Any] = {}
+    result = None
+    if request.method == "POST":
+        upload = request.files.get("csv_file")
+        raw = upload.read(2 * 1024 * 1024 + 1) if upload else b""
+        try:
+            if len(raw) > 2 * 1024 * 1024:
+                raise tk.ValidationError({"file": [tk._("The file is larger than 2 MB.")]})
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise tk.ValidationError(
+                    {"file": [tk._("The file is not UTF-8 text.")]}) from None
+            result = tk.get_action("certificate_national_code_import")(
+                {"user": _user_name()}, {"csv": text})
+        except tk.ValidationError as error:
+            errors = {key: [_in_page_language(v) for v in (values if isinstance(values, list)
+                                                           else [values])]
+                      for key, values in (error.error_dict or {}).items()}
+    status = 400 if errors else 200
+    return tk.render("tjregistry/certificates/national_codes.html",
+                     {"errors": errors, "result": result}), status
 
 
 def _in_page_language(message: Any) -> str:

@@ -1182,6 +1182,7 @@ ROUTING_LABELS: dict[str, dict[str, str]] = {
 # History entries that record a fact without a transition (record_registration_event).
 EVENT_LABELS: dict[str, dict[str, str]] = {
     "renew_certificate": L("登记凭证续展", "Certificate renewed"),
+    "record_national_code": L("记录登记结果查询码", "National result code recorded"),
     # The institutions' daily digest (supervision/digest.py): notices, not events.
     "deadline_due": L("办理期限将至", "Deadline approaching"),
     "deadline_overdue": L("已超过办理期限", "Past the deadline"),

@@ -77,7 +77,7 @@ ACTIONS: dict[str, frozenset[str]] = {
     """),
     PROCEDURE: _names("""
         registration_submit registration_resubmit registration_accept registration_approve
-        registration_transfer
+        registration_transfer certificate_national_code_set certificate_national_code_import
         registration_refuse registration_reject registration_request_supplement
         registration_revoke registration_revocation_review registration_withdraw
         registration_withdraw_decide certificate_renew objection_create objection_decide
@@ -184,6 +184,7 @@ ROUTES: dict[str, frozenset[str]] = {
         tjregistry_workflow.application_action tjregistry_workflow.dataset_action
         tjregistry_workflow.register_registrant tjregistry_workflow.submit
         tjregistry_certificates.renew tjregistry_dataset_types.choose_type
+        tjregistry_certificates.record_national_code tjregistry_certificates.national_code_import
     """) | frozenset(f"{kind}.{page}" for kind in _DATASET_PAGES
                      for page in ("new", "edit", "delete", "follow", "unfollow"))
         | frozenset(f"{kind}_resource.{page}" for kind in _DATASET_PAGES

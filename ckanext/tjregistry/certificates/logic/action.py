@@ -6,7 +6,7 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.certificates import issuance, signing, verification
+from ckanext.tjregistry.certificates import issuance, national_codes, signing, verification
 from ckanext.tjregistry.certificates.logic import schema as schemas
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
 from ckanext.tjregistry.common import registry
@@ -119,6 +119,66 @@ def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
         raise
     issuance.reindex([renewed["package_id"]])
     return renewed
+
+
+@registry.action
+def certificate_national_code_set(context: dict[str, Any],
+                                  data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Record the national platform's result code (登记结果查询码) of a registration, on
+    every version of its certificate; recorded in the registration history.
+
+    :param code: the registration code
+    :param national_code: the national code (letters and digits, at most 64)
+    """
+    data = validated(data_dict, schemas.certificate_national_code_set(), context)
+    tk.check_access("certificate_national_code_set", context, data)
+    user = model.User.get(context.get("user") or "")
+    try:
+        result = national_codes.record(data["code"], data["national_code"], user)
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        raise
+    issuance.reindex([result["package_id"]])
+    return result
+
+
+@registry.action
+def certificate_national_code_import(context: dict[str, Any],
+                                     data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Record national codes in bulk from CSV text: one ``registration_code,national_code``
+    per line (a header line is skipped). The whole file is checked first and recorded in
+    one transaction: any bad line records nothing and is named in the error.
+
+    :param csv: the file's text (UTF-8)
+    :returns: ``recorded`` (count) and ``codes``
+    """
+    data = validated(data_dict, schemas.certificate_national_code_import(), context)
+    tk.check_access("certificate_national_code_import", context, data)
+    rows, errors = national_codes.parse_csv(data["csv"])
+    for row in rows:
+        try:
+            tk.check_access("certificate_national_code_set", context, {"code": row.code})
+        except tk.NotAuthorized as refused:
+            errors.setdefault(f"line {row.line}", []).append(str(refused))
+    if errors:
+        raise tk.ValidationError(errors)
+    user = model.User.get(context.get("user") or "")
+    recorded = []
+    try:
+        for row in rows:
+            try:
+                recorded.append(national_codes.record(row.code, row.national_code, user))
+            except tk.ValidationError as error:
+                raise tk.ValidationError({f"line {row.line}": [
+                    message for messages in error.error_dict.values() for message in messages]}
+                ) from error
+        model.Session.commit()
+    except Exception:
+        model.Session.rollback()
+        raise
+    issuance.reindex([item["package_id"] for item in recorded])
+    return {"recorded": len(recorded), "codes": [item["code"] for item in recorded]}
 
 
 @registry.action

@@ -99,5 +99,14 @@ def certificate_renew() -> Schema:
     return {"code": [_code(required=True)]}
 
 
+def certificate_national_code_set() -> Schema:
+    return {"code": [_code(required=True)],
+            "national_code": [_v("not_missing"), text(strip=True)]}
+
+
+def certificate_national_code_import() -> Schema:
+    return {"csv": [_v("not_missing"), text()]}
+
+
 def certificate_key_list() -> Schema:
     return {}
