@@ -1182,6 +1182,11 @@ ROUTING_LABELS: dict[str, dict[str, str]] = {
 # History entries that record a fact without a transition (record_registration_event).
 EVENT_LABELS: dict[str, dict[str, str]] = {
     "renew_certificate": L("登记凭证续展", "Certificate renewed"),
+    # Renewal requests and reminders (certificates/renewal.py).
+    "renewal_reminder": L("登记凭证即将到期，请申请续展", "Certificate expiring: renewal reminder"),
+    "renewal_requested": L("申请续展", "Renewal requested"),
+    "renewal_approved": L("续展申请已批准", "Renewal approved"),
+    "renewal_rejected": L("续展申请不予批准", "Renewal rejected"),
     "record_national_code": L("记录登记结果查询码", "National result code recorded"),
     # The institutions' daily digest (supervision/digest.py): notices, not events.
     "deadline_due": L("办理期限将至", "Deadline approaching"),
