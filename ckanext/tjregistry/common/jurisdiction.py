@@ -39,6 +39,10 @@ ROUTE_CROSS = "cross_level_or_district"
 ROUTE_UNDETERMINED = "undeterminable"
 ROUTE_NO_DISTRICT_INSTITUTION = "district_institution_unavailable"
 
+# Qualification states in which an institution cannot act (supervision, Art. 27, 28):
+# suspended (may be reinstated) and cancelled (取消登记机构资格, final).
+INACTIVE_STATUSES = ("suspended", "cancelled")
+
 
 class NoCityInstitution(tk.ValidationError):
     def __init__(self) -> None:
@@ -61,6 +65,7 @@ class OrgProfile:
     verified: bool
     active: bool
     registrant_type: str
+    status: str = "active"
 
     @property
     def is_institution(self) -> bool:
@@ -76,6 +81,7 @@ def profile(org: model.Group | str) -> OrgProfile | None:
     if group is None or not group.is_organization or group.state != "active":
         return None
     extras = group.extras or {}
+    status = str(extras.get("qualification_status") or "active")
     return OrgProfile(
         id=group.id,
         name=group.name,
@@ -84,8 +90,9 @@ def profile(org: model.Group | str) -> OrgProfile | None:
         level=str(extras.get("admin_level") or ""),
         district=str(extras.get("district_code") or ""),
         verified=_truthy(extras.get("verified")),
-        active=str(extras.get("qualification_status") or "active") != "suspended",
+        active=status not in INACTIVE_STATUSES,
         registrant_type=str(extras.get("registrant_type") or ""),
+        status=status,
     )
 
 

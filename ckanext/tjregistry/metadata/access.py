@@ -106,7 +106,8 @@ def _oversight_scope(org: model.Group) -> str | None:
     kind = extras.get("org_kind")
     if kind not in OVERSIGHT_KINDS:
         return None
-    if kind == "institution" and extras.get("qualification_status") == "suspended":
+    if kind == "institution" and extras.get("qualification_status") in ("suspended",
+                                                                        "cancelled"):
         return None
     if extras.get("admin_level") == "city":
         return "city"

@@ -188,6 +188,7 @@ REGISTRANT_TYPE = (
 QUALIFICATION_STATUS = (
     Term("active", "正常", "Active"),
     Term("suspended", "已暂停", "Suspended"),
+    Term("cancelled", "已取消", "Cancelled"),
 )
 
 YES_NO = (

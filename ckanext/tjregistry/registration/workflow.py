@@ -1198,6 +1198,9 @@ EVENT_LABELS: dict[str, dict[str, str]] = {
     # Institution supervision (supervision.py, Art. 28).
     "suspend_institution": L("暂停登记机构资格", "Institution qualification suspended"),
     "reinstate_institution": L("恢复登记机构资格", "Institution qualification reinstated"),
+    "cancel_institution_qualification": L("取消登记机构资格",
+                                          "Institution qualification cancelled"),
+    "supervision_record": L("记录约谈或现场指导", "Interview or on-site guidance recorded"),
     "reassign": L("改由市级登记机构办理", "Reassigned to the city institution"),
     # Evidence (evidence.py, Art. 15), agencies (agencies.py, Art. 16), the catalogue import.
     "record_evidence": L("数据存证", "Evidence recorded"),
