@@ -34,7 +34,9 @@ def overdue() -> None:
 
 
 @workflow.command("late")
-def late() -> None:
+@click.option("--catalogue", is_flag=True,
+              help="Also government catalogue entries nobody started to register.")
+def late(catalogue: bool) -> None:
     """List datasets whose first registration is late (Art. 18)."""
 
     rows = late_registrations.late_registrations()
@@ -42,6 +44,13 @@ def late() -> None:
         click.echo(f"{row['name']}\tstarted {row['activity_start']}\tdue {row['deadline']}\t"
                    f"submitted {row['submitted'] or '-'}\t{row['workdays_late']} working days")
     click.echo(f"{len(rows)} late")
+    if catalogue:
+        entries = late_registrations.catalogue_obligations()
+        for entry in entries:
+            click.echo(f"{entry['gov_catalog_code']}\t{entry['title']}\t"
+                       f"{entry['provider_name'] or '-'}\tknown since {entry['known_since']}\t"
+                       f"due {entry['deadline']}\t{entry['workdays_late']} working days")
+        click.echo(f"{len(entries)} catalogue entries overdue, never submitted")
 
 
 def _verify() -> None:

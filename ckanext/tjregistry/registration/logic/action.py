@@ -722,13 +722,32 @@ def registration_history_verify(context: Context, data_dict: DataDict) -> dict[s
 @tk.side_effect_free
 def registration_late_list(context: Context, data_dict: DataDict) -> list[dict[str, Any]]:
     """Datasets whose first registration is late (Art. 18: 20 working days after the activity
-    started, 30 after the rules took effect for earlier activity)."""
-    tk.check_access("registration_late_list", context, data_dict)
+    started, 30 after the rules took effect for earlier activity).
+
+    :param catalogue: also list government catalogue entries whose registration is overdue
+        though nobody started it (``source: catalogue``; counted from the first import)
+    """
+    data = validated(data_dict, schemas.late_list(), context)
+    tk.check_access("registration_late_list", context, data)
 
     # Each caller sees the late datasets of the registrants under their jurisdiction.
     reader = user_of(context)
-    return [row for row in late.late_registrations()
+    rows = [{**row, "source": "dataset"} for row in late.late_registrations()
             if visibility.may_see(reader, model.Package.get(row["package_id"]))]
+    if data.get("catalogue"):
+        rows += [{**row, "source": "catalogue"} for row in late.catalogue_obligations()
+                 if _oversees_registrant(reader, row["registrant_id"])]
+    return rows
+
+
+def _oversees_registrant(user: model.User | None, registrant_id: str | None) -> bool:
+    """Officials over the registrant's institution; an entry with no registrant on the
+    platform is the city institution's (and the city authority's) to pursue."""
+    registrant = jurisdiction.profile(registrant_id) if registrant_id else None
+    if registrant is None:
+        city = jurisdiction.city_institution()
+        return city is not None and jurisdiction.oversees(user, city.id)
+    return jurisdiction.oversees(user, jurisdiction.home_institution(registrant))
 
 
 @registry.action

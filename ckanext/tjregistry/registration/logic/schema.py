@@ -169,6 +169,10 @@ def verify() -> Schema:
     return {"id": _id(), "verified": [_v("default")(True), _v("boolean_validator")]}
 
 
+def late_list() -> Schema:
+    return {"catalogue": _flag()}
+
+
 def notifications() -> Schema:
     return {"limit": [count(50, 1000)],
             "mark_read": [_v("default")(False), _v("boolean_validator")]}
