@@ -50,6 +50,12 @@ def renewal_window_days() -> int:
     return tk.asint(tk.config.get("tjregistry.certificate.renewal_window_days") or 90)
 
 
+def renewal_after_expiry_days() -> int:
+    """Days after expiry in which a lapsed certificate may still be renewed (0: none)."""
+    return max(tk.asint(tk.config.get("tjregistry.certificate.renewal_after_expiry_days")
+                        or 0), 0)
+
+
 def verify_base_url() -> str:
     return (
         tk.config.get("tjregistry.certificate.verify_base_url")
@@ -489,9 +495,13 @@ def issue_certificate(
 
 
 def renew_certificate(
-    code: str, *, actor_id: str | None = None, today: dt.date | None = None
+    code: str, *, actor_id: str | None = None, today: dt.date | None = None,
+    institution_id: str | None = None,
 ) -> dict[str, Any]:
-    """Renew (续展) a valid certificate within the renewal window. Does not commit."""
+    """Renew (续展) a valid certificate within the renewal window, or an expired one within
+    ``renewal_after_expiry_days``. ``institution_id``: the institution that issues the new
+    version (default: the one that issued the current version; the city institution when
+    that one is suspended). Does not commit."""
     today = today or local_today()
     now = dt.datetime.utcnow()
     current = _current_query().filter(Certificate.code == code).with_for_update().one_or_none()
@@ -499,13 +509,16 @@ def renew_certificate(
         raise field_error("code", "登记编号不存在", "no such registration code")
     _intact(current)
     status = effective_status(current, today)
-    if status != validity.VALID:
+    lapsed_in_grace = (status == validity.EXPIRED
+                       and today <= current.valid_until
+                       + dt.timedelta(days=renewal_after_expiry_days()))
+    if status != validity.VALID and not lapsed_in_grace:
         raise field_error(
             "code",
             f"凭证状态为「{content_module.label(content_module.STATUS_LABELS, status)}」，不能续展",
             f"a {status} certificate cannot be renewed",
         )
-    facts = _facts(current.package_id, current.institution_id)
+    facts = _facts(current.package_id, institution_id or current.institution_id)
     _, operation_end = _operation_period(facts["package"])
     try:
         period = validity.renewed_period(
@@ -515,6 +528,7 @@ def renew_certificate(
             operation_end,
             validity_years(),
             renewal_window_days(),
+            renewal_after_expiry_days(),
         )
     except validity.ValidityError as error:
         raise field_error(error.field, "不符合续展条件", str(error)) from None

@@ -7,8 +7,10 @@
   operation ends. Art. 12 says so for operation periods of three years or less;
   the same cap keeps a certificate from outliving its authorisation in any case.
 * Renewal (续展) is allowed while the certificate is valid and at most
-  ``renewal_window_days`` days before it ends. The new term follows the old one
-  without a gap, so a renewal never shortens or lengthens the time already granted.
+  ``renewal_window_days`` days before it ends, and, when
+  ``renewal_after_expiry_days`` is set, that many days after it
+  lapsed. The new term follows the old one without a gap, so a renewal never
+  shortens or lengthens the time already granted.
 * Statuses: ``valid``; ``expired`` (past the last valid day); ``revoked`` (撤销,
   Art. 29); ``cancelled`` (注销登记); ``superseded`` for an earlier version of the
   same registration, replaced by a renewal or by a change or correction.
@@ -113,9 +115,13 @@ def renewed_period(
     authorization_end: dt.date | None = None,
     years: int = DEFAULT_YEARS,
     window_days: int = DEFAULT_RENEWAL_WINDOW_DAYS,
+    after_expiry_days: int = 0,
 ) -> Period:
-    """Validity after a renewal requested on ``today``; raises :class:`ValidityError`."""
-    if today > valid_until:
+    """Validity after a renewal requested on ``today``; raises :class:`ValidityError`.
+
+    ``after_expiry_days``: how many days after the last valid day a lapsed certificate
+    may still be renewed (0: not at all). The new term still follows the old one."""
+    if today > valid_until + dt.timedelta(days=max(after_expiry_days, 0)):
         raise ValidityError("code", "the certificate has expired; it can no longer be renewed")
     opens = renewal_window_opens(valid_until, window_days)
     if today < opens:

@@ -6,10 +6,16 @@ from typing import Any
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.certificates import issuance, national_codes, signing, verification
+from ckanext.tjregistry.certificates import (
+    issuance,
+    national_codes,
+    renewal,
+    signing,
+    verification,
+)
 from ckanext.tjregistry.certificates.logic import schema as schemas
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
-from ckanext.tjregistry.common import registry
+from ckanext.tjregistry.common import jurisdiction, registry
 from ckanext.tjregistry.common.texts import bilingual
 from ckanext.tjregistry.common.validation import validated
 from ckanext.tjregistry.registration import workflow
@@ -100,13 +106,27 @@ def certificate_verify(context: dict[str, Any], data_dict: dict[str, Any]) -> di
 
 @registry.action
 def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
-    """Renew (续展) the certificate ``code`` within the renewal window."""
+    """Renew (续展) the certificate ``code`` within the renewal window (or, when
+    ``tjregistry.certificate.renewal_after_expiry_days`` allows, after expiry).
+
+    For staff of the competent institution (the issuer, or the city institution while
+    the issuer is suspended), not tied to the registrant. When the registrant has a
+    renewal request pending, this approves it (``certificate_renewal_decide``);
+    otherwise it renews ex officio (e.g. on a request made on paper). Returns the new
+    certificate version.
+    """
     data = validated(data_dict, schemas.certificate_renew(), context)
     code = data["code"]
     tk.check_access("certificate_renew", context, data)
     user = model.User.get(context.get("user") or "")
+    if user is not None and renewal.pending_for(code) is not None:
+        return renewal.decide(code, user, approve=True)["certificate"]
+    certificate = issuance.current_for_code(code)
+    acting = renewal.competent_institution(certificate) if certificate else None
     try:
-        renewed = issuance.renew_certificate(code, actor_id=user.id if user else None)
+        renewed = issuance.renew_certificate(
+            code, actor_id=user.id if user else None,
+            institution_id=acting.id if acting else None)
         # The renewal joins the hash-chained registration history, in the same transaction.
         workflow.record_registration_event(
             model.Session, renewed["package_id"], "renew_certificate",
@@ -119,6 +139,65 @@ def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dic
         raise
     issuance.reindex([renewed["package_id"]])
     return renewed
+
+
+@registry.action
+def certificate_renewal_request(context: dict[str, Any],
+                                data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The registrant requests renewal (续展) of its certificate ``code``.
+
+    Allowed from ``renewal_window_days`` before the last valid day until that day, or
+    ``renewal_after_expiry_days`` after it; one pending request per code. Recorded in
+    the registration history; the competent institution's reviewers are notified.
+
+    :param code: the registration code
+    :param note: optional note to the institution (at most 2000 characters)
+    :returns: the request (``status`` pending)
+    """
+    data = validated(data_dict, schemas.certificate_renewal_request(), context)
+    tk.check_access("certificate_renewal_request", context, data)
+    user = model.User.get(context.get("user") or "")
+    assert user is not None
+    return renewal.request(data["code"], user, data.get("note"))
+
+
+@registry.action
+def certificate_renewal_decide(context: dict[str, Any],
+                               data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Decide on the pending renewal request of ``code``: ``approve`` renews the
+    certificate (same code, next version, the next term), ``reject`` needs ``reasons``.
+    For staff of the competent institution not tied to the registrant (recusal).
+
+    :param code: the registration code
+    :param decision: approve or reject
+    :param reasons: the reasons (required for reject)
+    :returns: the request, with ``certificate`` (the new version) when approved
+    """
+    data = validated(data_dict, schemas.certificate_renewal_decide(), context)
+    tk.check_access("certificate_renewal_decide", context, data)
+    user = model.User.get(context.get("user") or "")
+    assert user is not None
+    return renewal.decide(data["code"], user, approve=data["decision"] == "approve",
+                          reasons=data.get("reasons"))
+
+
+@registry.action
+@tk.side_effect_free
+def certificate_renewal_list(context: dict[str, Any],
+                             data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Renewal requests: of ``code`` (newest first, for the registrant and the competent
+    institution), or without ``code`` the pending requests the caller's institutions
+    decide on.
+    """
+    data = validated(data_dict, schemas.certificate_renewal_list(), context)
+    tk.check_access("certificate_renewal_list", context, data)
+    if data.get("code"):
+        rows = renewal.requests_for(data["code"])
+    else:
+        user = model.User.get(context.get("user") or "")
+        institutions = [org.id for org in jurisdiction.reviewer_institutions(user)]
+        rows = renewal.pending_for_institutions(institutions)
+    return {"results": [renewal.as_dict(row) for row in rows]}
 
 
 @registry.action

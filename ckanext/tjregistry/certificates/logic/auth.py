@@ -1,8 +1,10 @@
 """Authorization for the certificate actions.
 
 Certificates are public facts (Art. 24): anyone may show and verify them and read
-the published keys. Renewal re-issues a signed certificate, so only staff
-(editors and admins) of the institution that issued it, and sysadmins, may renew.
+the published keys. Renewal re-issues a signed certificate: the registrant requests it,
+and staff (editors and admins) of the competent institution (the issuer, or the city
+institution while the issuer is suspended), and sysadmins, decide, unless tied to the
+registrant (recusal).
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import ckan.authz as authz
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.certificates import codes, issuance
+from ckanext.tjregistry.certificates import codes, issuance, renewal
 from ckanext.tjregistry.common import jurisdiction, registry
 
 STAFF_ROLES = ("admin", "editor")
@@ -44,21 +46,70 @@ def certificate_key_list(context: dict[str, Any], data_dict: dict[str, Any]) -> 
     return {"success": True}
 
 
-@registry.auth
-def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+def _current(code_value: Any) -> tuple[Any, str | None]:
     try:
-        code = str(codes.parse(str(data_dict.get("code") or "")))
+        code = str(codes.parse(str(code_value or "")))
     except codes.InvalidCode:
-        return {"success": False, "msg": "无效的登记编号 / invalid registration code"}
+        return None, "无效的登记编号 / invalid registration code"
     certificate = issuance.current_for_code(code)
     if certificate is None:
-        return {"success": False, "msg": "登记编号不存在 / no such registration code"}
-    if is_institution_staff(context.get("user"), certificate.institution_id):
+        return None, "登记编号不存在 / no such registration code"
+    return certificate, None
+
+
+@registry.auth
+def certificate_renew(context: dict[str, Any], data_dict: dict[str, Any]) -> dict[str, Any]:
+    """Staff of the competent institution (the issuer, or the city institution while the
+    issuer is suspended) who are not tied to the registrant."""
+    certificate, refusal = _current(data_dict.get("code"))
+    if certificate is None:
+        return {"success": False, "msg": refusal}
+    user = model.User.get(context.get("user") or "")
+    refusal = renewal.decision_refusal(user, certificate)
+    if refusal is None:
         return {"success": True}
-    return {
-        "success": False,
-        "msg": "只有发证的登记机构可以续展 / only the issuing institution may renew",
-    }
+    return {"success": False, "msg": refusal}
+
+
+@registry.auth
+def certificate_renewal_decide(context: dict[str, Any],
+                               data_dict: dict[str, Any]) -> dict[str, Any]:
+    return certificate_renew(context, data_dict)
+
+
+@registry.auth
+def certificate_renewal_request(context: dict[str, Any],
+                                data_dict: dict[str, Any]) -> dict[str, Any]:
+    """The registrant: its editors and admins, or an agency under a delegation in force."""
+    certificate, refusal = _current(data_dict.get("code"))
+    if certificate is None:
+        return {"success": False, "msg": refusal}
+    user = model.User.get(context.get("user") or "")
+    if renewal.may_request(user, certificate):
+        return {"success": True}
+    return {"success": False,
+            "msg": "只有登记主体（或其委托的代理机构）可以申请续展 / only the registrant (or "
+                   "an agency acting for it) may request renewal"}
+
+
+@registry.auth
+def certificate_renewal_list(context: dict[str, Any],
+                             data_dict: dict[str, Any]) -> dict[str, Any]:
+    """With ``code``: the registrant and the competent institution's staff; without:
+    any logged-in user (institution staff see their pending requests, others none)."""
+    user = model.User.get(context.get("user") or "")
+    if user is None:
+        return {"success": False, "msg": "请先登录 / log in first"}
+    if not data_dict.get("code"):
+        return {"success": True}
+    certificate, refusal = _current(data_dict.get("code"))
+    if certificate is None:
+        return {"success": False, "msg": refusal}
+    if renewal.may_request(user, certificate) or renewal.is_decider(user, certificate):
+        return {"success": True}
+    return {"success": False,
+            "msg": "只有登记主体和登记机构可以查看续展申请 / only the registrant and the "
+                   "institution may see renewal requests"}
 
 
 def _records_national_code(user: str | None, code: str) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from ckanext.tjregistry.common.validation import (
     Validator,
     integer,
     refuse,
+    required,
     required_unless,
     text,
 )
@@ -97,6 +98,56 @@ def certificate_verify() -> Schema:
 
 def certificate_renew() -> Schema:
     return {"code": [_code(required=True)]}
+
+
+NOTE_MAX = 2000
+DECISIONS = ("approve", "reject")
+TOO_LONG = bilingual(f"不能超过 {NOTE_MAX} 个字符", f"At most {NOTE_MAX} characters")
+DECISION = bilingual("决定应为 approve（批准）或 reject（不予批准）",
+                     "decision must be approve or reject")
+REASONS_REQUIRED = bilingual("不予批准应当说明理由", "Give the reasons for a rejection")
+
+
+def _at_most(limit: int) -> Validator:
+    def validator(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+                  context: Context) -> None:
+        value = data.get(key)
+        if isinstance(value, str) and len(value) > limit:
+            refuse(key, errors, TOO_LONG)
+    return validator
+
+
+def _decision(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+              context: Context) -> None:
+    value = data.get(key)
+    if not isinstance(value, str) or value.strip().lower() not in DECISIONS:
+        refuse(key, errors, DECISION)
+    data[key] = value.strip().lower()
+
+
+def _reasons_for_rejection(key: Any, data: dict[Any, Any], errors: dict[Any, list[str]],
+                           context: Context) -> None:
+    value = data.get(key)
+    if value is tk.missing or value is None:
+        value = ""
+    data[key] = value.strip() or None
+    if data.get(key[:-1] + ("decision",)) == "reject" and not data[key]:
+        refuse(key, errors, REASONS_REQUIRED)
+
+
+def certificate_renewal_request() -> Schema:
+    return {"code": [_code(required=True)],
+            "note": [_v("ignore_missing"), text(strip=True), _at_most(NOTE_MAX)]}
+
+
+def certificate_renewal_decide() -> Schema:
+    return {"code": [_code(required=True)],
+            "decision": [required(DECISION), text(strip=True), _decision],
+            "reasons": [text(strip=True), _at_most(NOTE_MAX), _reasons_for_rejection]}
+
+
+def certificate_renewal_list() -> Schema:
+    return {"code": [_v("ignore_missing"), _code()]}
 
 
 def certificate_national_code_set() -> Schema:
