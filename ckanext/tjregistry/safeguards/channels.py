@@ -57,6 +57,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         dcat_catalog_search dcat_catalog_show dcat_dataset_show
         registration_export_list registration_export_show
         agency_delegation_list agency_delegation_show catalogue_entry_list certificate_show
+        certificate_renewal_list
         certificate_verify evidence_list evidence_show institution_qualification_list
         institution_service_report objection_list objection_show registration_history
         registration_late_list registration_list registration_notification_list
@@ -84,7 +85,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         objection_respond evidence_create agency_delegation_create agency_delegation_revoke
         institution_suspend institution_reinstate registrant_account_create
         registrant_account_bulk_create registrant_register registrant_verify
-        registrant_identity_change_decide
+        registrant_identity_change_decide certificate_renewal_request certificate_renewal_decide
     """),
     OTHER_WRITE: _names("""
         package_create
@@ -185,6 +186,7 @@ ROUTES: dict[str, frozenset[str]] = {
         tjregistry_workflow.register_registrant tjregistry_workflow.submit
         tjregistry_certificates.renew tjregistry_dataset_types.choose_type
         tjregistry_certificates.record_national_code tjregistry_certificates.national_code_import
+        tjregistry_certificates.renewal_request tjregistry_certificates.renewal_decide
     """) | frozenset(f"{kind}.{page}" for kind in _DATASET_PAGES
                      for page in ("new", "edit", "delete", "follow", "unfollow"))
         | frozenset(f"{kind}_resource.{page}" for kind in _DATASET_PAGES
