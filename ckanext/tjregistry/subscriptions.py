@@ -11,6 +11,7 @@ import ckan.plugins.toolkit as tk
 
 from ckanext.tjregistry.certificates import expiry as certificate_expiry
 from ckanext.tjregistry.certificates import procedure as certificate_procedure
+from ckanext.tjregistry.certificates import renewal as certificate_renewal
 from ckanext.tjregistry.common import signals
 from ckanext.tjregistry.metadata import fields as metadata_fields
 from ckanext.tjregistry.operations import calendar_upkeep, checkpoints
@@ -36,6 +37,8 @@ def get_subscriptions() -> dict[Any, list[Any]]:
         # and each working morning the institutions' digest of decisions falling due.
         signals.scheduler_tick: [checkpoints.on_scheduler_tick,
                                  certificate_expiry.on_scheduler_tick,
+                                 # and the day's reminders to request renewal (续展),
+                                 certificate_renewal.on_scheduler_tick,
                                  institution_digest.on_scheduler_tick,
                                  # and daily: next year's calendar, a corrected calendar.
                                  calendar_upkeep.on_scheduler_tick],

@@ -68,6 +68,27 @@ def expire(on_date: str | None) -> None:
     click.echo(f"{len(expired)} certificate(s) expired")
 
 
+@certificate.command("remind")
+@click.option(
+    "--date",
+    "on_date",
+    default=None,
+    help="Treat this ISO date as today (default: today in ckan.display_timezone).",
+)
+def remind(on_date: str | None) -> None:
+    """Send the reminders to request renewal (续展) that are due (each once per version)."""
+    from ckanext.tjregistry.certificates import renewal
+
+    try:
+        today = dt.date.fromisoformat(on_date) if on_date else None
+    except ValueError:
+        raise click.ClickException("--date: 日期格式应为 YYYY-MM-DD / use YYYY-MM-DD") from None
+    sent = renewal.send_reminders(today)
+    for code, days in sent:
+        click.echo(f"reminded {code} ({days} days)")
+    click.echo(f"{len(sent)} renewal reminder(s) sent")
+
+
 @certificate.command("check")
 def check() -> None:
     """Check every certificate in the register (exit 1 if any fails).
