@@ -59,6 +59,7 @@ ACTIONS: dict[str, frozenset[str]] = {
         agency_delegation_list agency_delegation_show catalogue_entry_list certificate_show
         certificate_renewal_list
         certificate_verify evidence_list evidence_show institution_qualification_list
+        institution_supervision_record_list
         institution_service_report objection_list objection_show registration_history
         registration_late_list registration_list registration_notification_list
         registration_publicity_list registration_query registration_show
@@ -83,7 +84,8 @@ ACTIONS: dict[str, frozenset[str]] = {
         registration_revoke registration_revocation_review registration_withdraw
         registration_withdraw_decide certificate_renew objection_create objection_decide
         objection_respond evidence_create agency_delegation_create agency_delegation_revoke
-        institution_suspend institution_reinstate registrant_account_create
+        institution_suspend institution_reinstate institution_qualification_cancel
+        institution_supervision_record_create registrant_account_create
         registrant_account_bulk_create registrant_register registrant_verify
         registrant_identity_change_decide certificate_renewal_request certificate_renewal_decide
     """),
@@ -161,7 +163,7 @@ ROUTES: dict[str, frozenset[str]] = {
         tjregistry_publicity.query tjregistry_publicity.read tjregistry_publicity.track
         tjregistry_statistics.service_report_download tjregistry_statistics.service_report_page
         tjregistry_statistics.statistics_download tjregistry_statistics.statistics_page
-        tjregistry_statistics.supervision_page
+        tjregistry_statistics.supervision_page tjregistry_statistics.supervision_records
         tjregistry_workflow.application tjregistry_workflow.dataset_history
         tjregistry_workflow.index tjregistry_workflow.queue tjregistry_workflow.notifications
         tjregistry_workflow.mine
@@ -181,7 +183,8 @@ ROUTES: dict[str, frozenset[str]] = {
         user.api_token_revoke user.api_tokens user.delete user.edit user.follow user.unfollow
         user.register user.sysadmin user.perform_reset user.request_reset
         tjregistry_publicity.object_to tjregistry_publicity.objection_action
-        tjregistry_statistics.supervision_action tjregistry_workflow.accounts
+        tjregistry_statistics.supervision_action tjregistry_statistics.supervision_record_create
+        tjregistry_workflow.accounts
         tjregistry_workflow.application_action tjregistry_workflow.dataset_action
         tjregistry_workflow.register_registrant tjregistry_workflow.submit
         tjregistry_certificates.renew tjregistry_dataset_types.choose_type
