@@ -1,7 +1,6 @@
 """Public certificate pages: the PDF, the verification page and the published keys."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -12,7 +11,15 @@ import ckan.lib.helpers as h
 import ckan.model as model
 import ckan.plugins.toolkit as tk
 
-from ckanext.tjregistry.certificates import codes, files, issuance, register, signing, validity
+from ckanext.tjregistry.certificates import (
+    codes,
+    files,
+    issuance,
+    register,
+    renewal,
+    signing,
+    validity,
+)
 from ckanext.tjregistry.certificates.content import (
     CATEGORY_LABELS,
     REGISTRATION_TYPE_LABELS,
@@ -21,7 +28,7 @@ from ckanext.tjregistry.certificates.content import (
 )
 from ckanext.tjregistry.certificates.logic.auth import is_institution_staff
 from ckanext.tjregistry.certificates.verification import max_upload_bytes, result_label
-from ckanext.tjregistry.common import ratelimit, registry, texts, workdays
+from ckanext.tjregistry.common import ratelimit, registry, texts
 
 log = logging.getLogger(__name__)
 certificates = registry.blueprint(Blueprint("tjregistry_certificates", __name__))
@@ -140,6 +147,7 @@ def verify() -> ResponseReturnValue:
             "labels": _labels(result),
             "max_upload_kb": limit // 1024,
             "renewal": _renewal(result),
+            "renewal_request": _renewal_request(result),
             "national_code_form": _national_code_form(result),
         },
     )
@@ -152,7 +160,7 @@ def _user_name() -> str:
 def _renewal(result: dict[str, Any] | None) -> dict[str, Any] | None:
     """The renewal form of a valid certificate's current version, for those who may
     renew it (staff of the issuing institution): the day its renewal window opens."""
-    if not result or result.get("result") != "valid" or not _user_name():
+    if not result or result.get("result") not in ("valid", "expired") or not _user_name():
         return None
     certificate = result["certificate"]
     try:
@@ -160,11 +168,96 @@ def _renewal(result: dict[str, Any] | None) -> dict[str, Any] | None:
                         {"code": certificate["code"]})
     except tk.NotAuthorized:
         return None
-    valid_until = dt.date.fromisoformat(str(certificate["valid_until"])[:10])
-    days = issuance.renewal_window_days()
-    opens = validity.renewal_window_opens(valid_until, days)
-    return {"code": certificate["code"], "valid_until": valid_until, "opens": opens,
-            "days": days, "is_open": workdays.local_today() >= opens}
+    row = issuance.current_for_code(certificate["code"])
+    if row is None or row.version != certificate["version"]:
+        return None
+    info = renewal.window(row)
+    pending = renewal.pending_for(row.code)
+    if result["result"] == "expired" and pending is None and not info["is_open"]:
+        return None
+    return {"code": certificate["code"], "valid_until": row.valid_until, "opens": info["opens"],
+            "days": issuance.renewal_window_days(), "is_open": info["is_open"],
+            "pending": renewal.as_dict(pending) if pending else None,
+            "requester": _display_name(pending.requested_by) if pending else None}
+
+
+def _display_name(user_id: str | None) -> str:
+    user = model.User.get(user_id) if user_id else None
+    return user.display_name if user else ""
+
+
+def _renewal_request(result: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The registrant's side: the renewal window, its requests' status and, while the
+    window is open and nothing is pending, the form to request renewal."""
+    if not result or not result.get("certificate") or not _user_name():
+        return None
+    code = result["certificate"]["code"]
+    try:
+        tk.check_access("certificate_renewal_request", {"user": _user_name()}, {"code": code})
+    except tk.NotAuthorized:
+        return None
+    row = issuance.current_for_code(code)
+    if row is None or row.status in validity.FINAL_STATUSES:
+        return None
+    info = renewal.window(row)
+    requests = [renewal.as_dict(item) for item in renewal.requests_for(code)]
+    pending = next((item for item in requests if item["status"] == "pending"), None)
+    return {"code": code, **info, "days": issuance.renewal_window_days(),
+            "pending": pending, "latest": requests[0] if requests else None,
+            "can_request": info["is_open"] and pending is None}
+
+
+@certificates.route("/registration/certificate/<code>/renewal-request", methods=["POST"])
+def renewal_request(code: str) -> ResponseReturnValue:
+    """The registrant requests renewal (续展) from the certificate's page."""
+    current_app.extensions["csrf"].protect()
+    code = code.strip()[:64]
+    if not _user_name():
+        return tk.abort(403, tk._("Log in as the registrant to request renewal."))
+    try:
+        tk.get_action("certificate_renewal_request")(
+            {"user": _user_name()}, {"code": code, "note": request.form.get("note", "")})
+    except tk.NotAuthorized as error:
+        return tk.abort(403, _in_page_language(str(error)))
+    except tk.ValidationError as error:
+        h.flash_error(tk._("The renewal was not requested: {reason}").format(
+            reason="; ".join(_messages(error))))
+    else:
+        h.flash_success(tk._("Renewal requested. The registration institution will decide."))
+    return h.redirect_to("tjregistry_certificates.verify", code=code)
+
+
+@certificates.route("/registration/certificate/<code>/renewal-decision", methods=["POST"])
+def renewal_decide(code: str) -> ResponseReturnValue:
+    """The competent institution approves or rejects the pending renewal request."""
+    current_app.extensions["csrf"].protect()
+    code = code.strip()[:64]
+    if not _user_name():
+        return tk.abort(403, tk._("Log in as registration institution staff."))
+    try:
+        decided = tk.get_action("certificate_renewal_decide")(
+            {"user": _user_name()},
+            {"code": code, "decision": request.form.get("decision", ""),
+             "reasons": request.form.get("reasons", "")})
+    except tk.NotAuthorized as error:
+        return tk.abort(403, _in_page_language(str(error)))
+    except tk.ValidationError as error:
+        h.flash_error(tk._("No decision was recorded: {reason}").format(
+            reason="; ".join(_messages(error))))
+    else:
+        if decided.get("certificate"):
+            h.flash_success(tk._(
+                "The certificate was renewed: version {version}, valid until {date}.").format(
+                version=decided["certificate"]["version"],
+                date=tk.h.tjregistry_date(decided["certificate"]["valid_until"])))
+        else:
+            h.flash_success(tk._("The renewal request was rejected."))
+    return h.redirect_to("tjregistry_certificates.verify", code=code)
+
+
+def _messages(error: tk.ValidationError) -> list[str]:
+    return [_in_page_language(value) for values in (error.error_dict or {}).values()
+            for value in (values if isinstance(values, list) else [values])]
 
 
 def _national_code_form(result: dict[str, Any] | None) -> dict[str, Any] | None:
