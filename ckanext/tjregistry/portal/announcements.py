@@ -3,10 +3,11 @@ qualification, published as the register's public notices.
 
 Read from the hash-chained history, so an announcement exists exactly when the event
 does and says what the event says: revocations (and a revocation the city reversed),
-cancellations, expiries, and the suspension or reinstatement of a registration
-institution. Only public facts are announced: the data's registered name, the registrant,
-the registration code, the institution, the date (Tianjin time) and, for a revocation,
-its ground (Art. 29); never the written reasons, people or application details.
+cancellations, expiries, and the suspension, reinstatement or cancellation of the
+qualification of a registration institution. Only public facts are announced: the data's
+registered name, the registrant, the registration code, the institution, the date
+(Tianjin time) and, for a revocation, its ground (Art. 29); never the written reasons,
+people or application details.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ L = workflow.L
 # The supervision feature's history entries (a sibling feature: read as history, by name).
 INSTITUTION = "institution"
 SUSPEND, REINSTATE = "suspend_institution", "reinstate_institution"
+CANCEL_QUALIFICATION = "cancel_institution_qualification"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ KINDS: tuple[Kind, ...] = (
          L("暂停登记机构资格", "Registration institution suspended")),
     Kind("institution_reinstated", INSTITUTION, REINSTATE,
          L("恢复登记机构资格", "Registration institution reinstated")),
+    Kind("institution_qualification_cancelled", INSTITUTION, CANCEL_QUALIFICATION,
+         L("取消登记机构资格", "Registration institution's qualification cancelled")),
 )
 KIND_BY_NAME = {kind.name: kind for kind in KINDS}
 _KIND_BY_EVENT = {(kind.subject, kind.action): kind for kind in KINDS}

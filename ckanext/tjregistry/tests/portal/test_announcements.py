@@ -125,5 +125,10 @@ def test_the_institution_entries_are_the_supervision_features_own():
     from ckanext.tjregistry.portal import announcements
     from ckanext.tjregistry.supervision import qualification
 
-    assert (announcements.INSTITUTION, announcements.SUSPEND, announcements.REINSTATE) == (
-        qualification.INSTITUTION, qualification.SUSPEND, qualification.REINSTATE)
+    assert (announcements.INSTITUTION, announcements.SUSPEND, announcements.REINSTATE,
+            announcements.CANCEL_QUALIFICATION) == (
+        qualification.INSTITUTION, qualification.SUSPEND, qualification.REINSTATE,
+        qualification.CANCEL)
+    # Interview and on-site guidance records are never announced.
+    assert all(kind.subject != qualification.RECORD_SUBJECT
+               and kind.action != qualification.RECORD for kind in announcements.KINDS)
