@@ -17,12 +17,12 @@ from ckanext.tjregistry.portal.logic import schema
 def announcement_list(context: Context, data_dict: DataDict) -> dict[str, Any]:
     """The register's announcements (公告, Art. 11), newest first, with their total:
     revocations (and reversed revocations), cancellations, expiries, and registration
-    institutions suspended or reinstated. Each holds only public facts: kind, date
-    (Tianjin time), the data's registered name, registrant, registration code,
-    institution and, for a revocation, its ground.
+    institutions suspended, reinstated or whose qualification was cancelled. Each holds
+    only public facts: kind, date (Tianjin time), the data's registered name, registrant,
+    registration code, institution and, for a revocation, its ground.
 
     :param kind: optional, one of revocation, revocation_reversed, cancellation, expiry,
-        institution_suspended, institution_reinstated
+        institution_suspended, institution_reinstated, institution_qualification_cancelled
     :param since: optional date (YYYY-MM-DD, Tianjin time): announcements from that day on
     :param limit: default 20, at most 100
     :param offset: default 0
