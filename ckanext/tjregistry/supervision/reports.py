@@ -89,6 +89,7 @@ LABELS: dict[str, dict[str, str]] = {
     "none": L("无", "None"),
     "active": L("正常", "Active"),
     "suspended": L("已暂停", "Suspended"),
+    "cancelled": L("已取消", "Cancelled"),
     "city": L("市级", "City"),
     "district": L("区级", "District"),
 }
@@ -280,7 +281,7 @@ def compute(institution_id: str, period: Period, today: dt.date | None = None) -
     return {
         "institution": {"id": inst.id, "name": inst.name, "title": inst.title,
                         "admin_level": inst.level, "district_code": inst.district,
-                        "qualification_status": "active" if inst.active else "suspended"},
+                        "qualification_status": inst.status},
         "period": period.as_dict(),
         "generated": dt.datetime.now(workdays.timezone()).replace(microsecond=0).isoformat(),
         "as_of": today.isoformat(),

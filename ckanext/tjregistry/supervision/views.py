@@ -17,6 +17,7 @@ from ckan.common import current_user
 from ckanext.tjregistry.common import charts as svg
 from ckanext.tjregistry.common import registry, tabular, workdays
 from ckanext.tjregistry.metadata import vocabularies
+from ckanext.tjregistry.supervision import qualification as supervision
 from ckanext.tjregistry.supervision import report_pdf, reports, statistics
 
 supervision_pages = registry.blueprint(
@@ -197,7 +198,8 @@ def supervision_page() -> ResponseReturnValue:
 
 @supervision_pages.route("/supervision/<institution_id>/<step>", methods=["POST"])
 def supervision_action(institution_id: str, step: str) -> ResponseReturnValue:
-    actions = {"suspend": "institution_suspend", "reinstate": "institution_reinstate"}
+    actions = {"suspend": "institution_suspend", "reinstate": "institution_reinstate",
+               "cancel": "institution_qualification_cancel"}
     if step not in actions:
         return tk.abort(404, tk._("Unknown action"))
     if not current_user.is_authenticated:
@@ -209,6 +211,10 @@ def supervision_action(institution_id: str, step: str) -> ResponseReturnValue:
             h.flash_success(tk._("The institution was suspended; {n} open applications were "
                                  "reassigned to the city institution.").format(
                                      n=len(result["reassigned"])))
+        elif step == "cancel":
+            h.flash_success(tk._("The institution's qualification was cancelled; {n} open "
+                                 "applications were reassigned to the city institution.")
+                            .format(n=len(result["reassigned"])))
         else:
             h.flash_success(tk._("The institution was reinstated."))
     except tk.ObjectNotFound:
@@ -218,3 +224,50 @@ def supervision_action(institution_id: str, step: str) -> ResponseReturnValue:
     except tk.ValidationError as error:
         _flash_errors(error)
     return h.redirect_to("tjregistry_statistics.supervision_page")
+
+
+RECORD_FIELDS = ("kind", "date", "participants", "summary", "follow_up")
+
+
+def _records_page(institution_id: str, form: dict[str, str]) -> ResponseReturnValue:
+    try:
+        result = tk.get_action("institution_supervision_record_list")(
+            _context(), {"id": institution_id})
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Registration institution not found"))
+    except tk.NotAuthorized as error:
+        return tk.abort(403, str(error) or tk._("Not authorized"))
+    return tk.render("tjregistry/statistics/supervision_records.html", {
+        "institution": result["institution"], "records": result["records"],
+        "kinds": supervision.RECORD_KINDS,
+        "form": form, "today": workdays.local_today().isoformat(),
+    })
+
+
+@supervision_pages.route("/supervision/<institution_id>/records")
+def supervision_records(institution_id: str) -> ResponseReturnValue:
+    """An institution's interview and on-site guidance records (never public)."""
+    if not current_user.is_authenticated:
+        return tk.abort(403, tk._("Please log in first"))
+    return _records_page(institution_id, {})
+
+
+@supervision_pages.route("/supervision/<institution_id>/records", methods=["POST"])
+def supervision_record_create(institution_id: str) -> ResponseReturnValue:
+    if not current_user.is_authenticated:
+        return tk.abort(403, tk._("Please log in first"))
+    data = {key: request.form.get(key) or "" for key in RECORD_FIELDS}
+    try:
+        tk.get_action("institution_supervision_record_create")(
+            _context(), {"id": institution_id, **data})
+        h.flash_success(tk._("The record was saved."))
+    except tk.ObjectNotFound:
+        return tk.abort(404, tk._("Registration institution not found"))
+    except tk.NotAuthorized as error:
+        return tk.abort(403, str(error) or tk._("Not authorized"))
+    except tk.ValidationError as error:
+        # The page again, with what was typed (not in a URL) and the messages.
+        _flash_errors(error)
+        return _records_page(institution_id, data)
+    return h.redirect_to("tjregistry_statistics.supervision_records",
+                         institution_id=institution_id)

@@ -34,6 +34,19 @@ def institution_qualification_list() -> Schema:
 
 
 def institution_supervision() -> Schema:
-    """``institution_suspend`` and ``institution_reinstate``."""
+    """``institution_suspend``, ``institution_reinstate`` and
+    ``institution_qualification_cancel``."""
     return {"id": _institution("请指定登记机构 / id is required"),
             "reasons": [_v("ignore_missing"), text(numbers=True)]}
+
+
+def institution_supervision_record_create() -> Schema:
+    """``institution_supervision_record_create``: the record's fields are checked by
+    ``qualification.validate_record``."""
+    return {"id": _institution("请指定登记机构 / id is required"),
+            "kind": _text(), "date": _text(), "participants": _text(), "summary": _text(),
+            "follow_up": _text()}
+
+
+def institution_supervision_record_list() -> Schema:
+    return {"id": _institution("请指定登记机构 / id is required")}

@@ -55,7 +55,7 @@ def _allowed(user, auth: str, **data) -> bool:
 
 
 def test_suspension_stops_the_reviewers_and_moves_open_applications_to_the_city(world, hp_work):
-    result = call_as(world.city_acting_officer, "institution_suspend", id="hp-inst",
+    result = call_as(world.hp_acting_officer, "institution_suspend", id="hp-inst",
                      reasons="履职不当,约谈后拒不整改")
     city_id = world.city_inst["id"]
     assert result["qualification_status"] == "suspended"
@@ -90,13 +90,13 @@ def test_suspension_stops_the_reviewers_and_moves_open_applications_to_the_city(
 
 
 def test_suspension_is_in_the_hash_chained_history(world, hp_work):
-    result = call_as(world.city_acting_officer, "institution_suspend", id="hp-inst",
+    result = call_as(world.hp_acting_officer, "institution_suspend", id="hp-inst",
                      reasons="开展虚假登记")
     event = model.Session.get(Event, result["event_id"])
     assert (event.subject, event.action) == ("institution", "suspend_institution")
     assert (event.from_state, event.to_state) == ("active", "suspended")
     assert event.institution_id == world.hp_inst["id"]
-    assert event.actor_id == world.city_acting_officer["id"]
+    assert event.actor_id == world.hp_acting_officer["id"]
     assert event.note == "开展虚假登记"
     assert sorted(event.data["reassigned"]) == sorted(result["reassigned"])
 
@@ -111,7 +111,7 @@ def test_suspension_is_in_the_hash_chained_history(world, hp_work):
 
 
 def test_the_application_page_shows_the_reassignment(app, world, hp_work):
-    call_as(world.city_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停资格")
+    call_as(world.hp_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停资格")
     page = app.get(f"/registration/application/{hp_work['submitted']}",
                    headers=_auth(world.hp_clerk))
     history_table = BeautifulSoup(page.body, "html.parser").find(id="tjr-history")
@@ -120,8 +120,8 @@ def test_the_application_page_shows_the_reassignment(app, world, hp_work):
 
 
 def test_reinstatement_routes_new_applications_to_the_district_again(world, hp_work):
-    call_as(world.city_acting_officer, "institution_suspend", id="hp-inst", reasons="整改期间")
-    result = call_as(world.city_acting_officer, "institution_reinstate", id=world.hp_inst["id"],
+    call_as(world.hp_acting_officer, "institution_suspend", id="hp-inst", reasons="整改期间")
+    result = call_as(world.hp_acting_officer, "institution_reinstate", id=world.hp_inst["id"],
                      reasons="整改完成")
     assert result["qualification_status"] == "active" and result["reassigned"] == []
     assert _status("hp-inst") == "active"
@@ -143,12 +143,12 @@ def test_undecided_objections_follow_their_application(world, tmp_path, monkeypa
     monkeypatch.setitem(ckan_config, "tjregistry.objection.storage_dir", str(tmp_path))
     _dataset, application = in_publicity(world)
     filed = helpers.call_action("objection_create", {"user": ""}, **filing(application["id"]))
-    call_as(world.city_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停")
+    call_as(world.hp_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停")
     moves = call_as(world.hp_clerk, "registration_history", id=application["id"])
     move = next(e for e in moves if e["action"] == "reassign")
     assert move["data"]["objections"] == [filed["number"]]
     # After the reinstatement the application and its objection stay with the city.
-    call_as(world.city_acting_officer, "institution_reinstate", id="hp-inst", reasons="恢复")
+    call_as(world.hp_acting_officer, "institution_reinstate", id="hp-inst", reasons="恢复")
     with pytest.raises(tk.NotAuthorized):
         call_as(world.hp_reviewer, "objection_decide", id=filed["id"], decision="not_upheld",
                 finding="经核查,异议理由不成立。")
@@ -176,7 +176,7 @@ def test_no_one_else_may_suspend(world, who):
 
 
 def test_bad_requests_are_refused_without_changes(world, hp_work):
-    officer = world.city_acting_officer
+    officer = world.hp_acting_officer
     for reasons in ("", "   ", None):
         with pytest.raises(tk.ValidationError) as error:
             call_as(officer, "institution_suspend", id="hp-inst", reasons=reasons)
@@ -229,7 +229,7 @@ def test_the_city_institution_can_be_suspended_when_another_takes_over(world, hp
 
 
 def test_service_reports_credit_the_institution_that_acted(world, hp_work):
-    call_as(world.city_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停")
+    call_as(world.hp_acting_officer, "institution_suspend", id="hp-inst", reasons="暂停")
     call_as(world.city_reviewer, "registration_accept", id=hp_work["submitted"])
     city = call_as(world.officer, "institution_service_report", institution="city-inst")
     hp = call_as(world.officer, "institution_service_report", institution="hp-inst")
@@ -243,7 +243,7 @@ def _auth(user):
 
 
 def test_supervision_page_and_its_forms(app, world, hp_work):
-    page = app.get("/registration/supervision", headers=_auth(world.city_acting_officer))
+    page = app.get("/registration/supervision", headers=_auth(world.hp_acting_officer))
     assert page.status_code == 200
     soup = BeautifulSoup(page.body, "html.parser")
     assert soup.find(id="tjr-supervision-heading").text.strip() == "登记机构监管"
@@ -252,12 +252,12 @@ def test_supervision_page_and_its_forms(app, world, hp_work):
     assert row.find("form")["action"] == "/registration/supervision/hp-inst/suspend"
 
     response = app.post("/registration/supervision/hp-inst/suspend",
-                        headers=_auth(world.city_acting_officer),
+                        headers=_auth(world.hp_acting_officer),
                         data={"reasons": "拒不履职"}, follow_redirects=False)
     assert response.status_code == 302
     assert _status("hp-inst") == "suspended"
     soup = BeautifulSoup(app.get("/registration/supervision",
-                                 headers=_auth(world.city_acting_officer)).body, "html.parser")
+                                 headers=_auth(world.hp_acting_officer)).body, "html.parser")
     row = soup.find("tr", attrs={"data-institution": "hp-inst"})
     assert row["data-status"] == "suspended"
     assert row.find("form")["action"] == "/registration/supervision/hp-inst/reinstate"
@@ -274,6 +274,6 @@ def test_supervision_page_and_its_forms(app, world, hp_work):
     assert app.get("/registration/supervision").status_code == 403
     # A missing reason is a message on the page, not an error page.
     response = app.post("/registration/supervision/hp-inst/reinstate",
-                        headers=_auth(world.city_acting_officer), data={"reasons": ""})
+                        headers=_auth(world.hp_acting_officer), data={"reasons": ""})
     assert response.status_code == 200 and "请说明理由" in response.body
     assert _status("hp-inst") == "suspended"
