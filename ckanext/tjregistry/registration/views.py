@@ -484,6 +484,11 @@ def accounts() -> ResponseReturnValue:
                     _context(), {"csv": form.get("csv") or ""})
                 h.flash_success(tk._("{count} accounts created.").format(
                     count=len(result["created"])))
+            elif form.get("mode") == "identity":
+                tk.get_action("registrant_identity_change_decide")(_context(), {
+                    "id": form.get("id"), "approve": form.get("approve", "true"),
+                    "reasons": form.get("reasons") or ""})
+                h.flash_success(tk._("Done."))
             elif form.get("mode") == "verify":
                 tk.get_action("registrant_verify")(
                     _context(), {"id": form.get("id"), "verified": form.get("verified", "true")})
@@ -495,8 +500,12 @@ def accounts() -> ResponseReturnValue:
         except tk.ValidationError as error:
             _flash_errors(error)
     registrants = jurisdiction.organizations("registrant")
+    changes = tk.get_action("registrant_identity_change_list")(_context(), {})
+    titles = {org.id: org.title for org in registrants}
     return tk.render("tjregistry/workflow/accounts.html", {
-        "registrants": registrants, "form": form, "districts": jurisdiction.DISTRICTS})
+        "registrants": registrants, "form": form, "districts": jurisdiction.DISTRICTS,
+        "identity_changes": [{**change, "title": titles.get(change["organization_id"], "")}
+                             for change in changes]})
 
 
 @registration.route("/register", methods=["GET", "POST"])

@@ -147,3 +147,26 @@ def test_the_edit_form_keeps_the_verified_name(app, world):
     assert 'id="tjr-identity-change-pending"' in page and NEW_TITLE in page
     # Another registrant's members do not see it.
     assert call_as(world.bh_clerk, "registrant_identity_change_list") == []
+
+
+def test_the_city_decides_on_its_accounts_page(app, world):
+    from bs4 import BeautifulSoup
+
+    admin = make_user("hp_page_admin", world.hp_reg, capacity="admin")
+    title = _org(world.hp_reg["id"])["title"]
+    call_as(admin, "organization_patch", id=world.hp_reg["id"], title=NEW_TITLE)
+    headers = {"Authorization": world.city_reviewer["token"]}
+    page = BeautifulSoup(app.get("/registration/accounts", headers=headers).body,
+                         "html.parser")
+    rows = page.select("#tjr-identity-changes tr[data-identity-change]")
+    assert len(rows) == 1 and title in rows[0].text and NEW_TITLE in rows[0].text
+    change_id = rows[0]["data-identity-change"]
+    app.post("/registration/accounts", headers=headers,
+             data={"mode": "identity", "id": change_id, "approve": "true"})
+    assert _org(world.hp_reg["id"])["title"] == NEW_TITLE
+    page = BeautifulSoup(app.get("/registration/accounts", headers=headers).body,
+                         "html.parser")
+    assert page.find(id="tjr-identity-changes-none") is not None
+    # Not the registrant's or a district institution's page.
+    assert app.get("/registration/accounts",
+                   headers={"Authorization": world.hp_reviewer["token"]}).status_code == 403
