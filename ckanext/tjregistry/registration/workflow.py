@@ -308,6 +308,7 @@ def _check_inputs(transition: Transition, inputs: dict[str, Any]) -> None:
 INPUT_LABELS = {
     "reasons": "理由", "items": "补正事项", "ground": "依据", "pledge": "诚信承诺",
     "internal_review": "业务审核确认", "package_id": "数据", "application_type": "登记类型",
+    "to_institution": "登记机构", "title": "名称", "name": "网址名称",
 }
 
 
