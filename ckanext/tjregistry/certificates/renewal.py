@@ -141,8 +141,8 @@ def is_decider(user: model.User | None, certificate: Certificate) -> bool:
 def decision_refusal(user: model.User | None, certificate: Certificate) -> str | None:
     """Why ``user`` may not decide on the certificate's renewal, or None."""
     if not is_decider(user, certificate):
-        return ("只有发证的登记机构（其资格暂停时为市级登记机构）可以决定续展 / only the issuing "
-                "institution (the city institution while it is suspended) may decide on renewal")
+        return ("只有发证的登记机构可以续展（其资格暂停时由市级登记机构决定） / only the issuing "
+                "institution may renew (the city institution while it is suspended)")
     tie = duties.recusal(user, certificate.registrant_id or "")
     if tie is not None:
         return f"{tie.message()} / {tie.message('en')}"
