@@ -239,11 +239,11 @@ def _facts(
         raise field_error(
             "institution_id", "该组织不是登记机构", "the organization is not an institution"
         )
-    if institution.get("qualification_status") == "suspended":
+    if institution.get("qualification_status") in ("suspended", "cancelled"):
         raise field_error(
             "institution_id",
-            "登记机构资格已暂停，不能发放凭证",
-            "the institution's qualification is suspended",
+            "登记机构资格已暂停或取消，不能发放凭证",
+            "the institution's qualification is suspended or cancelled",
         )
     registrant = _organization(package["owner_org"], "package_id")
     return {"package": package, "institution": institution, "registrant": registrant}
