@@ -2,7 +2,7 @@
 request per objection; pending changes of a verified registrant's identity.
 
 Revision ID: 0825_objection_limits
-Revises: 0820_abuse_limits
+Revises: 0810_history_checkpoints
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0825_objection_limits"
-down_revision = "0820_abuse_limits"
+down_revision = "0810_history_checkpoints"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Certificate renewal: the registrant's renewal requests and the reminders sent.
 
 Revision ID: 0840_certificate_renewal
-Revises: 0830_separation_of_duties
+Revises: 0825_objection_limits
 Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0840_certificate_renewal"
-down_revision = "0830_separation_of_duties"
+down_revision = "0825_objection_limits"
 branch_labels = None
 depends_on = None
 
