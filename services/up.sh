@@ -79,6 +79,7 @@ cat <<MSG
     tj_admin          sysadmin
     reviewer_city     市级登记机构 (天津市数据发展中心) reviewer
     reviewer_hp       和平区登记机构 reviewer
+    reviewer_city_2, reviewer_hp_2   second reviewers (four eyes: who accepted does not approve)
     transport_clerk   天津市交通运输委员会 registrant
     hp_edu_clerk      和平区教育局 registrant
     operator_clerk    天津数据运营有限公司 (authorised operator)
