@@ -313,6 +313,9 @@ def test_the_objection_receipt_can_be_copied_and_printed(page, site, tmp_path):
     page.type("#field-contact-phone", "13800138000")
     Select(page.find("#field-category")).select_by_value("rights_dispute")
     page.type("#field-statement", "该数据中的学区边界由本单位测绘并享有权益。")
+    # Art. 20 相关当事人: how the objector is concerned.
+    Select(page.find("#field-interest")).select_by_value("competing_claim")
+    page.type("#field-interest-statement", "测绘成果由本单位完成,本单位对该数据主张权利。")
     page.find("#field-evidence").send_keys(str(evidence))
     truthful = page.find("form#tjr-objection-form input[name=truthful]")
     page.driver.execute_script("arguments[0].click();", truthful)

@@ -35,7 +35,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from ckan.tests import helpers
 
 from ckanext.tjregistry.certificates import issuance
-from ckanext.tjregistry.common import history
+from ckanext.tjregistry.common import history, workdays
 from ckanext.tjregistry.tests import browser_helpers
 from ckanext.tjregistry.tests.browser_helpers import WAIT_SECONDS, Browser
 from ckanext.tjregistry.tests.browser_helpers import assert_painted as _assert_painted
@@ -117,6 +117,14 @@ def test_registration_journey_in_a_real_browser(tmp_path, ckan_server, driver, s
     browser.click("#field-spatial-120101")
     browser.type("#field-open_platform_url", OPEN_PLATFORM_URL)
     browser.type("#field-storage_location", "天津市政务云")
+    # Art. 18's clock: when sharing started (required before submission). A date input
+    # takes its value in the browser's locale format, so it is set as the form would be.
+    started = browser.find("#field-activity_start_date")
+    browser.reveal(started)
+    driver.execute_script(
+        "arguments[0].value = arguments[1];"
+        "arguments[0].dispatchEvent(new Event('change', {bubbles: true}));",
+        started, workdays.local_today().isoformat())
     # The internal review is confirmed on the submit page, not in the record form.
     assert not driver.find_elements(By.CSS_SELECTOR, "#field-internal_review_done")
     browser.screenshot("01-dataset-form.png")

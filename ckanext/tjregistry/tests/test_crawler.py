@@ -88,7 +88,7 @@ DATA_ELEMENTS = (".username", ".tjr-data", "code", "kbd", "samp", ".dataset-head
                  ".tjr-code", "time")
 # Proper nouns, formats and abbreviations that stay in Latin letters in Chinese text.
 ALLOWED_WORDS = {
-    "ckan", "api", "dcat", "url", "uri", "pdf", "csv", "json", "jsonld", "ld", "id", "rdf",
+    "ckan", "api", "dcat", "url", "uri", "pdf", "csv", "json", "jsonl", "jsonld", "ld", "id", "rdf",
     "xml", "ttl", "html", "xlsx", "excel", "zip", "sm", "sha", "qr", "utc", "uscc", "http",
     "https", "rss", "atom", "ok", "sql", "doi", "email", "e-mail", "mb", "kb", "gb",
     "markdown", "app", "ip", "www", "org", "cn", "gov", "tj", "js", "ca", "ukey", "tianjin",
