@@ -108,6 +108,23 @@ def colleague(user: dict[str, Any]) -> dict[str, Any]:
     return second
 
 
+def register_dataset(world: Any, org: str = "hp_reg", clerk: str = "hp_clerk",
+                     reviewer: str = "hp_reviewer", **fields: Any) -> dict[str, Any]:
+    """A dataset taken through submission, acceptance and approval (by a second reviewer:
+    four eyes) to a registration in force, its certificate issued."""
+    from ckanext.tjregistry.model import Application
+    from ckanext.tjregistry.registration import workflow
+
+    dataset = make_dataset(world.orgs[org], **fields)
+    app = submit(world.users[clerk], dataset)
+    call_as(world.users[reviewer], "registration_accept", id=app["id"])
+    call_as(colleague(world.users[reviewer]), "registration_approve", id=app["id"])
+    model.Session.remove()
+    if model.Session.get(Application, app["id"]).state == "approved":
+        workflow.on_issued(app["id"])
+    return dataset
+
+
 @dataclass
 class World:
     """Two institutions and registrants on each level, their staff and an authority officer.

@@ -3,7 +3,6 @@ sweep, and every view follows as soon as the worker has run it."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 
@@ -13,37 +12,22 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry.certificates import expiry
 from ckanext.tjregistry.common import workdays
-from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.model.certificate import Certificate
 from ckanext.tjregistry.publicity.scheduler import Scheduler, send_tick
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
-    call_as,
-    colleague,
-    make_dataset,
+    register_dataset,
     search_everything,
-    submit,
 )
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
-
-
-def _registered(world, title: str) -> dict[str, Any]:
-    dataset = make_dataset(world.hp_reg, title=title)
-    app = submit(world.hp_clerk, dataset)
-    call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
-    model.Session.remove()
-    if model.Session.get(Application, app["id"]).state == "approved":
-        workflow.on_issued(app["id"])
-    return dataset
 
 
 def test_a_certificate_expires_at_the_first_step_after_tianjin_midnight(world, monkeypatch):
     monkeypatch.setattr(expiry, "_queued_for", {})
     queue = jobs.get_queue(expiry._queue_name())
     queue.empty()
-    dataset = _registered(world, "和平区体育场馆开放数据")
+    dataset = register_dataset(world, title="和平区体育场馆开放数据")
     certificate = model.Session.query(Certificate).filter_by(package_id=dataset["id"]).one()
     code, last_day = certificate.code, certificate.valid_until
     tianjin = workdays.timezone()

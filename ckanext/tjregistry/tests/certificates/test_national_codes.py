@@ -13,15 +13,12 @@ from ckan.tests import helpers
 
 from ckanext.tjregistry.certificates import register, signing
 from ckanext.tjregistry.cli import tjregistry
-from ckanext.tjregistry.model import Application, Event
+from ckanext.tjregistry.model import Event
 from ckanext.tjregistry.model.certificate import Certificate
-from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
-    colleague,
-    make_dataset,
+    register_dataset,
     search_everything,
-    submit,
 )
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -29,15 +26,8 @@ pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
 NATIONAL = "1201002026120700000001"
 
 
-def _registered(world, org: str = "hp_reg", clerk: str = "hp_clerk",
-                reviewer: str = "hp_reviewer", title: str = "和平区学校名录") -> str:
-    dataset = make_dataset(world.orgs[org], title=title)
-    app = submit(world.users[clerk], dataset)
-    call_as(world.users[reviewer], "registration_accept", id=app["id"])
-    call_as(colleague(world.users[reviewer]), "registration_approve", id=app["id"])
-    model.Session.remove()
-    if model.Session.get(Application, app["id"]).state == "approved":
-        workflow.on_issued(app["id"])
+def _registered(world, title: str = "和平区学校名录", **people: str) -> str:
+    dataset = register_dataset(world, title=title, **people)
     return model.Session.query(Certificate).filter_by(package_id=dataset["id"]).one().code
 
 

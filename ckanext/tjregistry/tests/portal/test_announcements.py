@@ -13,15 +13,12 @@ import ckan.model as model
 import ckan.plugins.toolkit as tk
 from ckan.tests import helpers
 
-from ckanext.tjregistry.model import Application
 from ckanext.tjregistry.registration import workflow
 from ckanext.tjregistry.tests import live_server
 from ckanext.tjregistry.tests.supervision_helpers import add_city_acting_officer
 from ckanext.tjregistry.tests.workflow_helpers import (
     call_as,
-    colleague,
-    make_dataset,
-    submit,
+    register_dataset,
 )
 
 pytestmark = pytest.mark.usefixtures("clean_db", "clean_index")
@@ -30,23 +27,12 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 SECRET_REASONS = "内部核查记录:举报人王五提供线索"
 
 
-def _registered(world, title: str) -> dict[str, Any]:
-    dataset = make_dataset(world.hp_reg, title=title)
-    app = submit(world.hp_clerk, dataset)
-    call_as(world.hp_reviewer, "registration_accept", id=app["id"])
-    call_as(colleague(world.hp_reviewer), "registration_approve", id=app["id"])
-    model.Session.remove()
-    if model.Session.get(Application, app["id"]).state == "approved":
-        workflow.on_issued(app["id"])
-    return dataset
-
-
 @pytest.fixture
 def announced(world) -> dict[str, Any]:
-    revoked = _registered(world, "和平区学校食堂检查数据")
+    revoked = register_dataset(world, title="和平区学校食堂检查数据")
     call_as(world.hp_reviewer, "registration_revoke", package_id=revoked["id"],
             ground="false_materials", reasons=SECRET_REASONS)
-    expired = _registered(world, "和平区图书馆借阅数据")
+    expired = register_dataset(world, title="和平区图书馆借阅数据")
     workflow.expire(expired["id"])
     officer = add_city_acting_officer(world)
     call_as(officer, "institution_suspend", id="bh-inst", reasons="内部整改事项说明")
