@@ -804,57 +804,43 @@ def _restore_files(archive: Archive, written: list[str]) -> int:
     return count
 
 
+def _write_public_key(key_dir: str, relative: str, key_id: str, pem: bytes,
+                      written: list[str]) -> bool:
+    """Put a published key into a key store; an existing file must be identical. Returns
+    whether a file was written."""
+    if signing.key_id_for(signing.load_public_key(pem)) != key_id:
+        raise BackupError(f"公钥 {key_id} 与其编号不符 / The public key "
+                          f"{key_id} does not match its id")
+    target = _safe_target(key_dir, relative)
+    if os.path.exists(target):
+        with open(target, "rb") as handle:
+            if handle.read().strip() != pem.strip():
+                raise BackupError(f"密钥库中的公钥 {key_id} 与备份不同 / The key store "
+                                  f"holds a different key {key_id}")
+        return False
+    os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+    with open(target, "wb") as handle:
+        handle.write(pem)
+    written.append(target)
+    return True
+
+
 def _restore_public_keys(archive: Archive, written: list[str]) -> int:
     """Published keys go to the key store so that every certificate verifies; an
     existing key file must be identical (private keys come from the key escrow)."""
-
-    store = signing.default_keystore()
-    count = 0
-    for key in archive.manifest.get("public_keys", []):
-        pem = archive.read(key["path"])
-        public_key = signing.load_public_key(pem)
-        if signing.key_id_for(public_key) != key["key_id"]:
-            raise BackupError(f"公钥 {key['key_id']} 与其编号不符 / The public key "
-                              f"{key['key_id']} does not match its id")
-        target = _safe_target(str(store.key_dir), f"{key['institution']}/{key['key_id']}.pub.pem")
-        if os.path.exists(target):
-            with open(target, "rb") as handle:
-                if handle.read().strip() != pem.strip():
-                    raise BackupError(f"密钥库中的公钥 {key['key_id']} 与备份不同 / The key store "
-                                      f"holds a different key {key['key_id']}")
-            continue
-        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-        with open(target, "wb") as handle:
-            handle.write(pem)
-        written.append(target)
-        count += 1
-    return count
+    key_dir = str(signing.default_keystore().key_dir)
+    return sum(_write_public_key(key_dir, f"{key['institution']}/{key['key_id']}.pub.pem",
+                                 key["key_id"], archive.read(key["path"]), written)
+               for key in archive.manifest.get("public_keys", []))
 
 
 def _restore_checkpoint_keys(archive: Archive, written: list[str]) -> int:
     """The history checkpoints' public keys go to their key store, so that the restored
     checkpoints verify (the private key comes from its escrow, like the institutions')."""
-    store = checkpoints.keystore()
-    count = 0
-    for key in archive.manifest.get("checkpoint_keys", []):
-        pem = archive.read(key["path"])
-        if signing.key_id_for(signing.load_public_key(pem)) != key["key_id"]:
-            raise BackupError(f"公钥 {key['key_id']} 与其编号不符 / The public key "
-                              f"{key['key_id']} does not match its id")
-        target = _safe_target(str(store.key_dir),
-                              f"{checkpoints.SIGNER}/{key['key_id']}.pub.pem")
-        if os.path.exists(target):
-            with open(target, "rb") as handle:
-                if handle.read().strip() != pem.strip():
-                    raise BackupError(f"密钥库中的公钥 {key['key_id']} 与备份不同 / The key store "
-                                      f"holds a different key {key['key_id']}")
-            continue
-        os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-        with open(target, "wb") as handle:
-            handle.write(pem)
-        written.append(target)
-        count += 1
-    return count
+    key_dir = str(checkpoints.keystore().key_dir)
+    return sum(_write_public_key(key_dir, f"{checkpoints.SIGNER}/{key['key_id']}.pub.pem",
+                                 key["key_id"], archive.read(key["path"]), written)
+               for key in archive.manifest.get("checkpoint_keys", []))
 
 
 def _reindex() -> None:
